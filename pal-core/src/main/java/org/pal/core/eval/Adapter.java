@@ -1,0 +1,82 @@
+package org.pal.core.eval;
+
+import java.util.Random;
+import org.pal.core.PalException;
+import org.pal.core.data.PreferenceDataset;
+import org.pal.core.model.Batch;
+import org.pal.core.model.PalModel;
+import org.pal.core.tensor.Param;
+import org.pal.core.tensor.ParamStore;
+import org.pal.core.tensor.Tape;
+import org.pal.core.tensor.Var;
+import org.pal.core.train.Adam;
+import org.pal.core.train.AdaptSpec;
+import org.pal.core.train.GroupSpec;
+import org.pal.core.train.Trainer;
+
+/**
+ * Few-shot enrolment: learns only new users' K simplex logits with the model frozen, keeping the
+ * epoch with the lowest validation loss (validation pairs are each user's last share of shots).
+ */
+public final class Adapter {
+  private Adapter() {}
+
+  /**
+   * @param row dataset user index to row of the new table (-1 for others)
+   * @return a sealed store whose "users" parameter holds the new users' logits
+   */
+  public static ParamStore enrol(PalModel model, PreferenceDataset data, int[] train, int[] validation, int[] row,
+                                 int nUsers, AdaptSpec spec, long seed) {
+    if (train.length == 0) throw PalException.badInput("adaptation pairs", 0, "each new user needs at least one comparison to enrol");
+    ParamStore table = model.newUserTable(nUsers);
+    Param users = table.get(PalModel.USERS);
+    boolean wasFrozen = model.params().params().get(0).frozen();
+    model.params().freeze(true);
+    try {
+      Adam adam = new Adam(table, g -> new GroupSpec(spec.lr(), 0.0));
+      Tape tape = new Tape(table.dtype());
+      int[] order = train.clone();
+      double bestLoss = Double.POSITIVE_INFINITY;
+      double[] best = table.flatValue().toDoubleArray();
+      int bad = 0;
+      int[] selection = validation.length > 0 ? validation : train;
+      for (int epoch = 0; epoch < spec.epochs(); epoch++) {
+        Random shuffle = new Random(Trainer.mix(seed, epoch, 7));
+        for (int i = order.length - 1; i > 0; i--) { int j = shuffle.nextInt(i + 1); int t = order[i]; order[i] = order[j]; order[j] = t; }
+        for (int from = 0; from < order.length; from += spec.batchSize()) {
+          int to = Math.min(order.length, from + spec.batchSize());
+          tape.reset();
+          table.zeroGrad();
+          Batch b = Batch.gather(tape, data, order, from, to, row);
+          Var loss = model.loss(tape, model.margins(tape, b, users, null), b);
+          tape.backward(loss);
+          adam.step();
+        }
+        double vl = loss(model, data, selection, row, users, tape);
+        if (vl < bestLoss - 1e-9) {
+          bestLoss = vl;
+          best = table.flatValue().toDoubleArray();
+          bad = 0;
+        } else if (++bad >= spec.patience()) {
+          break;
+        }
+      }
+      for (int i = 0; i < best.length; i++) table.flatValue().set(i, best[i]);
+      return table;
+    } finally {
+      model.params().freeze(wasFrozen);
+    }
+  }
+
+  private static double loss(PalModel model, PreferenceDataset data, int[] idx, int[] row, Param users, Tape tape) {
+    tape.reset();
+    tape.noGrad(true);
+    try {
+      Batch b = Batch.gather(tape, data, idx, 0, idx.length, row);
+      return model.loss(tape, model.margins(tape, b, users, null), b).scalar();
+    } finally {
+      tape.noGrad(false);
+      tape.reset();
+    }
+  }
+}

@@ -1,0 +1,135 @@
+package org.pal.core.eval;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.pal.core.PalException;
+import org.pal.core.data.PreferenceDataset;
+import org.pal.core.data.SplitDataset;
+import org.pal.core.model.Batch;
+import org.pal.core.model.PalModel;
+import org.pal.core.tensor.Param;
+import org.pal.core.tensor.ParamStore;
+import org.pal.core.tensor.Tape;
+import org.pal.core.tensor.Var;
+import org.pal.core.train.AdaptSpec;
+
+/**
+ * The paper's three accuracies (Section 3.3.1): seen (new pairs of training users), unseen few-shot
+ * (only new users' weights learned on their first pairs, tested on the rest) and zero-shot (the mean
+ * of seen users' weights). A prediction is correct when the sign of the margin matches the label.
+ */
+public final class Evaluator {
+  private static final int EVAL_BATCH = 4096;
+
+  private Evaluator() {}
+
+  public record Accuracies(double seen, double unseenFewShot, double zeroShot, int seenPairs, int unseenTestPairs) {}
+
+  /** Accuracy on pairs {@code idx}; user rows from {@code userRow} into {@code table}. */
+  public static double accuracy(PalModel model, PreferenceDataset data, int[] idx, int[] userRow, Param table) {
+    if (idx.length == 0) return Double.NaN;
+    Tape tape = new Tape(model.params().dtype()).noGrad(true);
+    long correct = 0;
+    for (int from = 0; from < idx.length; from += EVAL_BATCH) {
+      int to = Math.min(idx.length, from + EVAL_BATCH);
+      tape.reset();
+      Batch b = Batch.gather(tape, data, idx, from, to, userRow);
+      Var m = model.margins(tape, b, table, null);
+      correct += countCorrect(m, b);
+    }
+    return correct / (double) idx.length;
+  }
+
+  /** Accuracy when every pair uses the same explicit weights (zero-shot). */
+  public static double accuracyWithWeights(PalModel model, PreferenceDataset data, int[] idx, double[] w) {
+    if (idx.length == 0) return Double.NaN;
+    Tape tape = new Tape(model.params().dtype()).noGrad(true);
+    long correct = 0;
+    for (int from = 0; from < idx.length; from += EVAL_BATCH) {
+      int to = Math.min(idx.length, from + EVAL_BATCH);
+      tape.reset();
+      Batch b = Batch.gather(tape, data, idx, from, to, zeroRows(data));
+      double[][] ws = new double[to - from][];
+      java.util.Arrays.fill(ws, w);
+      Var m = model.marginsWithWeights(tape, b, model.constantWeights(tape, ws), null);
+      correct += countCorrect(m, b);
+    }
+    return correct / (double) idx.length;
+  }
+
+  private static int[] zeroRows(PreferenceDataset data) {
+    return new int[data.userIds().size()];
+  }
+
+  private static long countCorrect(Var margins, Batch b) {
+    long c = 0;
+    for (int i = 0; i < b.size(); i++) {
+      double z = margins.value().get(i);
+      if ((z > 0 && b.labels().get(i) > 0) || (z < 0 && b.labels().get(i) < 0)) c++;
+    }
+    return c;
+  }
+
+  /** Mean simplex weights of the model's seen users: the zero-shot ideal point. */
+  public static double[] meanWeights(PalModel model) {
+    double[][] w = model.weightsOf(model.users());
+    double[] mean = new double[model.k()];
+    for (double[] row : w) for (int j = 0; j < mean.length; j++) mean[j] += row[j] / w.length;
+    return mean;
+  }
+
+  /** Each unseen user's pairs split into the first {@code shots} (adaptation) and the rest (test). */
+  public record FewShotSplit(int[] users, int[] adaptTrain, int[] adaptValidation, int[] test) {}
+
+  public static FewShotSplit fewShotSplit(SplitDataset split, int shots, double validationShare) {
+    if (shots < 1) throw PalException.badInput("unseen pairs per user (shots)", shots, "must be at least 1");
+    Map<Integer, List<Integer>> byUser = split.byUser(split.unseen());
+    List<Integer> users = new ArrayList<>(), tr = new ArrayList<>(), va = new ArrayList<>(), te = new ArrayList<>();
+    for (var e : byUser.entrySet()) {
+      List<Integer> ps = e.getValue();
+      if (ps.size() <= shots) continue; // nothing left to test this user on
+      users.add(e.getKey());
+      int nVal = (int) Math.round(shots * validationShare);
+      if (nVal >= shots) nVal = shots - 1;
+      for (int i = 0; i < shots; i++) (i < shots - nVal ? tr : va).add(ps.get(i));
+      for (int i = shots; i < ps.size(); i++) te.add(ps.get(i));
+    }
+    return new FewShotSplit(ints(users), ints(tr), ints(va), ints(te));
+  }
+
+  /** Few-shot accuracy on unseen users: enrol on their first {@code shots} pairs, test on the rest. */
+  public static double fewShotAccuracy(PalModel model, SplitDataset split, int shots, AdaptSpec spec, long seed) {
+    FewShotSplit fs = fewShotSplit(split, shots, spec.validationShare());
+    if (fs.users().length == 0) return Double.NaN;
+    int[] row = rowIndex(split.data().userIds().size(), fs.users());
+    ParamStore table = Adapter.enrol(model, split.data(), fs.adaptTrain(), fs.adaptValidation(), row, fs.users().length, spec, seed);
+    return accuracy(model, split.data(), fs.test(), row, table.get(PalModel.USERS));
+  }
+
+  public static double zeroShotAccuracy(PalModel model, SplitDataset split, int shots) {
+    FewShotSplit fs = fewShotSplit(split, shots, 0);
+    return accuracyWithWeights(model, split.data(), fs.test(), meanWeights(model));
+  }
+
+  public static Accuracies evaluate(PalModel model, SplitDataset split, int shots, AdaptSpec spec, long seed) {
+    int[] seenRow = split.rowIndex(split.seenUsers());
+    double seen = accuracy(model, split.data(), split.test(), seenRow, model.users());
+    double few = split.unseen().length == 0 ? Double.NaN : fewShotAccuracy(model, split, shots, spec, seed);
+    double zero = split.unseen().length == 0 ? Double.NaN : zeroShotAccuracy(model, split, shots);
+    return new Accuracies(seen, few, zero, split.test().length, fewShotSplit(split, shots, 0).test().length);
+  }
+
+  public static int[] rowIndex(int nUsers, int[] users) {
+    int[] row = new int[nUsers];
+    java.util.Arrays.fill(row, -1);
+    for (int i = 0; i < users.length; i++) row[users[i]] = i;
+    return row;
+  }
+
+  static int[] ints(List<Integer> l) {
+    int[] a = new int[l.size()];
+    for (int i = 0; i < a.length; i++) a[i] = l.get(i);
+    return a;
+  }
+}

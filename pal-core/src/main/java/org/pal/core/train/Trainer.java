@@ -1,0 +1,128 @@
+package org.pal.core.train;
+
+import java.nio.file.Path;
+import java.util.Random;
+import org.pal.core.PalException;
+import org.pal.core.data.SplitDataset;
+import org.pal.core.eval.Evaluator;
+import org.pal.core.model.Batch;
+import org.pal.core.model.PalModel;
+import org.pal.core.tensor.Mat;
+import org.pal.core.tensor.Tape;
+import org.pal.core.tensor.Var;
+
+/**
+ * Mini-batch Adam over seen users' training pairs, with per-group learning rates, validation every
+ * epoch, early stopping, best-epoch selection on validation (never on test), a checkpoint per epoch
+ * and resume. Every random draw of epoch e comes from generators seeded by (seed, e), so a resumed
+ * run replays exactly what an uninterrupted one would have done.
+ */
+public final class Trainer {
+  private final TrainerSpec spec;
+  private final ProgressListener progress;
+
+  public Trainer(TrainerSpec spec, ProgressListener progress) {
+    this.spec = spec;
+    this.progress = progress == null ? ProgressListener.NONE : progress;
+  }
+
+  public static long mix(long seed, long a, long b) {
+    long h = seed * 0x9E3779B97F4A7C15L + a * 0xC2B2AE3D27D4EB4FL + b * 0x165667B19E3779F9L;
+    h ^= h >>> 31;
+    h *= 0xBF58476D1CE4E5B9L;
+    return h ^ (h >>> 29);
+  }
+
+  /**
+   * @param checkpointDir where to checkpoint every epoch, or null for none
+   * @param resume continue from the newest checkpoint in checkpointDir if there is one
+   */
+  public TrainResult fit(PalModel model, SplitDataset split, Path checkpointDir, boolean resume) {
+    if (model.userIds().size() != split.seenUsers().length) {
+      throw PalException.internal("model has " + model.userIds().size() + " user rows, split has " + split.seenUsers().length + " seen users");
+    }
+    var data = split.data();
+    if (data.items().dim() != model.itemDim()) throw PalException.badInput("items.dim", data.items().dim(), "the model was built for item dimension " + model.itemDim());
+    if (data.promptDim() != model.promptDim()) throw PalException.badInput("prompts.dim", data.promptDim(), "the model was built for prompt dimension " + model.promptDim());
+    int[] userRow = split.rowIndex(split.seenUsers());
+    Adam adam = new Adam(model.params(), spec::group);
+    Mat flat = model.params().flatValue();
+    int nParams = flat.size();
+    double[] best = flat.toDoubleArray();
+    int startEpoch = 0, bestEpoch = 0, bad = 0;
+    double bestAcc = -1, lastLoss = Double.NaN;
+    boolean resumed = false;
+    String fingerprint = Long.toHexString(mix(spec.seed(), model.config().hashCode(), nParams)) + ":" + data.pairs().size();
+    if (resume && checkpointDir != null) {
+      Checkpoints.State s = Checkpoints.load(checkpointDir);
+      if (s != null) {
+        if (s.params().length != nParams) {
+          throw PalException.userInput("checkpoint in " + checkpointDir + " has " + s.params().length + " parameters, this model " + nParams + "; it belongs to another config: use another --checkpoint-dir");
+        }
+        for (int i = 0; i < nParams; i++) flat.set(i, s.params()[i]);
+        best = s.best();
+        adam.restore(s.adamSteps(), s.m(), s.v());
+        startEpoch = s.epochsDone();
+        bestEpoch = s.bestEpoch();
+        bestAcc = s.bestValidationAccuracy();
+        bad = s.badEpochs();
+        lastLoss = s.lastLoss();
+        resumed = true;
+      }
+    }
+    Tape tape = new Tape(model.params().dtype());
+    int[] train = split.train().clone();
+    int n = train.length, bs = spec.batchSize();
+    long t0 = System.nanoTime();
+    long pairsSeen = 0;
+    int epoch = startEpoch;
+    boolean stopped = spec.patience() > 0 && bad >= spec.patience();
+    while (epoch < spec.epochs() && !stopped) {
+      Random shuffle = new Random(mix(spec.seed(), epoch, 1));
+      Random noise = new Random(mix(spec.seed(), epoch, 2));
+      for (int i = n - 1; i > 0; i--) { int j = shuffle.nextInt(i + 1); int t = train[i]; train[i] = train[j]; train[j] = t; }
+      double lossSum = 0;
+      int batches = 0;
+      for (int from = 0; from < n; from += bs) {
+        int to = Math.min(n, from + bs);
+        tape.reset();
+        model.params().zeroGrad();
+        Batch b = Batch.gather(tape, data, train, from, to, userRow);
+        Var margins = model.margins(tape, b, model.users(), noise);
+        Var loss = model.loss(tape, margins, b);
+        double lv = loss.scalar();
+        if (!Double.isFinite(lv)) {
+          throw PalException.userInput("training diverged at epoch " + (epoch + 1) + " (loss " + lv + "); lower the learning rates in trainer.groups or check the embeddings for huge values");
+        }
+        lossSum += lv;
+        batches++;
+        tape.backward(loss);
+        adam.step();
+        pairsSeen += to - from;
+      }
+      epoch++;
+      lastLoss = lossSum / batches;
+      tape.reset();
+      double acc = Evaluator.accuracy(model, data, split.validation(), userRow, model.users());
+      if (acc > bestAcc) {
+        bestAcc = acc;
+        bestEpoch = epoch;
+        best = flat.toDoubleArray();
+        bad = 0;
+      } else {
+        bad++;
+      }
+      double secs = (System.nanoTime() - t0) / 1e9;
+      progress.onEpoch(new ProgressListener.EpochReport(epoch, spec.epochs(), lastLoss, acc, bestAcc, bestEpoch,
+          pairsSeen / Math.max(secs, 1e-9), secs));
+      if (checkpointDir != null) {
+        Checkpoints.save(checkpointDir, new Checkpoints.State(epoch, adam.steps(), bestEpoch, bestAcc, bad, lastLoss,
+            fingerprint, flat.toDoubleArray(), best, adam.firstMoment().toDoubleArray(), adam.secondMoment().toDoubleArray()));
+      }
+      stopped = spec.patience() > 0 && bad >= spec.patience();
+    }
+    double secs = (System.nanoTime() - t0) / 1e9;
+    for (int i = 0; i < nParams; i++) flat.set(i, best[i]);
+    return new TrainResult(epoch, bestEpoch, bestAcc, lastLoss, secs, pairsSeen / Math.max(secs, 1e-9), resumed);
+  }
+}

@@ -1,0 +1,59 @@
+package org.pal.core.train;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.pal.core.PalException;
+
+/**
+ * Training settings. Groups default to Appendix C.1 of the paper: mapping f lr 5e-4 with weight
+ * decay 1e-3; prototypes and user weights lr 5e-3; the logit scale lr 5e-3. Any group a plugin
+ * declares that is not listed uses {@code "default"}.
+ */
+public record TrainerSpec(Integer epochs, Integer batchSize, Long seed, Integer patience,
+                          Map<String, GroupSpec> groups, Double userInitStd, AdaptSpec adapt) {
+  public TrainerSpec {
+    if (epochs == null) epochs = 100;
+    if (batchSize == null) batchSize = 256;
+    if (seed == null) seed = 0L;
+    if (patience == null) patience = 0;
+    if (userInitStd == null) userInitStd = 1.0;
+    if (adapt == null) adapt = AdaptSpec.defaults();
+    Map<String, GroupSpec> g = new LinkedHashMap<>(defaultGroups());
+    if (groups != null) g.putAll(groups);
+    groups = Map.copyOf(g);
+    if (epochs < 1) throw PalException.badInput("trainer.epochs", epochs, "must be at least 1");
+    if (batchSize < 1) throw PalException.badInput("trainer.batchSize", batchSize, "must be at least 1");
+    if (patience < 0) throw PalException.badInput("trainer.patience", patience, "must be >= 0 (0 = no early stopping)");
+  }
+
+  public static Map<String, GroupSpec> defaultGroups() {
+    Map<String, GroupSpec> g = new LinkedHashMap<>();
+    g.put("mapping", new GroupSpec(5e-4, 1e-3));
+    g.put("prototypes", new GroupSpec(5e-3, 0.0));
+    g.put("users", new GroupSpec(5e-3, 0.0));
+    g.put("scale", new GroupSpec(5e-3, 0.0));
+    g.put("default", new GroupSpec(1e-3, 0.0));
+    return g;
+  }
+
+  public static TrainerSpec defaults() {
+    return new TrainerSpec(null, null, null, null, null, null, null);
+  }
+
+  public GroupSpec group(String name) {
+    GroupSpec s = groups.get(name);
+    return s != null ? s : groups.get("default");
+  }
+
+  public TrainerSpec withEpochs(int e) {
+    return new TrainerSpec(e, batchSize, seed, patience, groups, userInitStd, adapt);
+  }
+
+  public TrainerSpec withSeed(long s) {
+    return new TrainerSpec(epochs, batchSize, s, patience, groups, userInitStd, adapt);
+  }
+
+  public TrainerSpec withBatchSize(int b) {
+    return new TrainerSpec(epochs, b, seed, patience, groups, userInitStd, adapt);
+  }
+}
