@@ -1,0 +1,56 @@
+package org.pal.core.experiment;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.function.Consumer;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.pal.core.config.ComponentRegistry;
+import org.pal.core.config.PalConfig;
+import org.pal.core.data.SplitDataset;
+import org.pal.core.eval.Evaluator;
+import org.pal.core.model.PalModel;
+import org.pal.core.spi.DatasetSource;
+import org.pal.core.train.ProgressListener;
+import org.pal.core.train.TrainResult;
+import org.pal.core.train.Trainer;
+
+/**
+ * Trains and evaluates one model per (K, seed): the dataset is drawn with the seed, the model is
+ * initialised and trained with the same seed, seen / few-shot / zero-shot accuracies come from
+ * pairs never used in training or model selection.
+ */
+public final class Sweep {
+  private final ComponentRegistry registry;
+
+  public Sweep(ComponentRegistry registry) {
+    this.registry = registry;
+  }
+
+  public List<RunResult> run(DatasetSource source, PalConfig base, List<Integer> ks, List<Long> seeds, int shots,
+                             Consumer<RunResult> onRun, java.util.function.Function<String, ProgressListener> progress) {
+    List<RunResult> out = new ArrayList<>();
+    Map<Long, SplitDataset> data = new TreeMap<>();
+    for (long seed : seeds) data.put(seed, source.load(seed));
+    for (int k : ks) {
+      for (long seed : seeds) {
+        SplitDataset split = data.get(seed);
+        ObjectNode model = base.model().deepCopy();
+        model.put("k", k);
+        PalConfig cfg = base.withModel(model).withTrainer(base.trainer().withSeed(seed));
+        PalModel m = PalModel.build(registry, cfg, split.data().items().dim(), split.data().promptDim(),
+            split.ids(split.seenUsers()), DataType.FLOAT);
+        TrainResult tr = new Trainer(cfg.trainer(), progress.apply("K=" + k + " seed=" + seed)).fit(m, split, null, false);
+        Evaluator.Accuracies acc = Evaluator.evaluate(m, split, shots, cfg.trainer().adapt(), seed);
+        RunResult r = new RunResult(model.path("type").asText(), k, seed, acc.seen(), acc.unseenFewShot(), acc.zeroShot(),
+            tr.trainSeconds(), tr.pairsPerSecond(), tr.epochsRun(), tr.bestEpoch(), tr.bestValidationAccuracy(),
+            split.train().length, acc.seenPairs(), acc.unseenTestPairs());
+        out.add(r);
+        if (onRun != null) onRun.accept(r);
+      }
+    }
+    return out;
+  }
+}
