@@ -52,12 +52,19 @@ public final class Trainer {
     int startEpoch = 0, bestEpoch = 0, bad = 0;
     double bestAcc = -1, lastLoss = Double.NaN;
     boolean resumed = false;
-    String fingerprint = Long.toHexString(mix(spec.seed(), model.config().hashCode(), nParams)) + ":" + data.pairs().size();
+    // what must match for a checkpoint to continue this run: components, seed, batch size, data size
+    var c = model.config();
+    String fingerprint = org.pal.core.config.Json.write(java.util.List.of(c.model(), c.simplex(), c.link(), c.loss()))
+        .replaceAll("\\s+", "").hashCode() + ":" + spec.seed() + ":" + spec.batchSize() + ":" + nParams + ":" + split.train().length;
     if (resume && checkpointDir != null) {
       Checkpoints.State s = Checkpoints.load(checkpointDir);
       if (s != null) {
         if (s.params().length != nParams) {
           throw PalException.userInput("checkpoint in " + checkpointDir + " has " + s.params().length + " parameters, this model " + nParams + "; it belongs to another config: use another --checkpoint-dir");
+        }
+        if (!s.fingerprint().equals(fingerprint)) {
+          throw PalException.userInput("checkpoint in " + checkpointDir + " was written by a different run (model, seed, batch size or data differ: "
+              + s.fingerprint() + " vs " + fingerprint + "); use another --checkpoint-dir or the original settings");
         }
         for (int i = 0; i < nParams; i++) flat.set(i, s.params()[i]);
         best = s.best();
@@ -71,7 +78,7 @@ public final class Trainer {
       }
     }
     Tape tape = new Tape(model.params().dtype());
-    int[] train = split.train().clone();
+    int[] train = new int[split.train().length];
     int n = train.length, bs = spec.batchSize();
     long t0 = System.nanoTime();
     long pairsSeen = 0;
@@ -80,6 +87,8 @@ public final class Trainer {
     while (epoch < spec.epochs() && !stopped) {
       Random shuffle = new Random(mix(spec.seed(), epoch, 1));
       Random noise = new Random(mix(spec.seed(), epoch, 2));
+      // each epoch permutes the original order, so the permutation depends on (seed, epoch) only
+      System.arraycopy(split.train(), 0, train, 0, n);
       for (int i = n - 1; i > 0; i--) { int j = shuffle.nextInt(i + 1); int t = train[i]; train[i] = train[j]; train[j] = t; }
       double lossSum = 0;
       int batches = 0;
