@@ -114,6 +114,27 @@ public final class PalModel {
     return tape.constant(m);
   }
 
+  /** A copy of this model with more users: shared parameters copied, new users' logits appended. */
+  public PalModel withUsers(ComponentRegistry registry, List<String> newIds, Param newLogits) {
+    for (String id : newIds) {
+      if (userIds.contains(id)) throw PalException.badInput("user", id, "is already a user of this model; give new users only");
+    }
+    List<String> all = new java.util.ArrayList<>(userIds);
+    all.addAll(newIds);
+    PalModel m = build(registry, config, itemDim, promptDim, all, params.dtype());
+    for (Param p : params.params()) {
+      Param q = m.params.get(p.name());
+      if (p == users) {
+        for (int i = 0; i < p.value().size(); i++) q.value().set(i, p.value().get(i));
+        int off = p.value().size();
+        for (int i = 0; i < newLogits.value().size(); i++) q.value().set(off + i, newLogits.value().get(i));
+      } else {
+        q.value().copyFrom(p.value());
+      }
+    }
+    return m;
+  }
+
   public PalConfig config() { return config; }
   public ModelVariant variant() { return variant; }
   public SimplexMap simplex() { return simplex; }

@@ -92,8 +92,9 @@ public final class Trainer {
       for (int i = n - 1; i > 0; i--) { int j = shuffle.nextInt(i + 1); int t = train[i]; train[i] = train[j]; train[j] = t; }
       double lossSum = 0;
       int batches = 0;
-      for (int from = 0; from < n; from += bs) {
-        int to = Math.min(n, from + bs);
+      int limit = spec.stepsPerEpoch() == null ? n : (int) Math.min(n, (long) spec.stepsPerEpoch() * bs);
+      for (int from = 0; from < limit; from += bs) {
+        int to = Math.min(limit, from + bs);
         tape.reset();
         model.params().zeroGrad();
         Batch b = Batch.gather(tape, data, train, from, to, userRow);

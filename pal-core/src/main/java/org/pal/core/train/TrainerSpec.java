@@ -7,10 +7,12 @@ import org.pal.core.PalException;
 /**
  * Training settings. Groups default to Appendix C.1 of the paper: mapping f lr 5e-4 with weight
  * decay 1e-3; prototypes and user weights lr 5e-3; the logit scale lr 5e-3. Any group a plugin
- * declares that is not listed uses {@code "default"}.
+ * declares that is not listed uses {@code "default"}. {@code stepsPerEpoch} caps the mini-batches
+ * per epoch (each epoch still draws from a fresh permutation of all training pairs) for very large data.
  */
 public record TrainerSpec(Integer epochs, Integer batchSize, Long seed, Integer patience,
-                          Map<String, GroupSpec> groups, Double userInitStd, AdaptSpec adapt) {
+                          Map<String, GroupSpec> groups, Double userInitStd, AdaptSpec adapt,
+                          Integer stepsPerEpoch) {
   public TrainerSpec {
     if (epochs == null) epochs = 100;
     if (batchSize == null) batchSize = 256;
@@ -18,6 +20,7 @@ public record TrainerSpec(Integer epochs, Integer batchSize, Long seed, Integer 
     if (patience == null) patience = 0;
     if (userInitStd == null) userInitStd = 1.0;
     if (adapt == null) adapt = AdaptSpec.defaults();
+    if (stepsPerEpoch != null && stepsPerEpoch < 1) throw PalException.badInput("trainer.stepsPerEpoch", stepsPerEpoch, "must be at least 1 (omit it for full passes)");
     Map<String, GroupSpec> g = new LinkedHashMap<>(defaultGroups());
     if (groups != null) g.putAll(groups);
     groups = Map.copyOf(g);
@@ -37,7 +40,7 @@ public record TrainerSpec(Integer epochs, Integer batchSize, Long seed, Integer 
   }
 
   public static TrainerSpec defaults() {
-    return new TrainerSpec(null, null, null, null, null, null, null);
+    return new TrainerSpec(null, null, null, null, null, null, null, null);
   }
 
   public GroupSpec group(String name) {
@@ -46,14 +49,14 @@ public record TrainerSpec(Integer epochs, Integer batchSize, Long seed, Integer 
   }
 
   public TrainerSpec withEpochs(int e) {
-    return new TrainerSpec(e, batchSize, seed, patience, groups, userInitStd, adapt);
+    return new TrainerSpec(e, batchSize, seed, patience, groups, userInitStd, adapt, stepsPerEpoch);
   }
 
   public TrainerSpec withSeed(long s) {
-    return new TrainerSpec(epochs, batchSize, s, patience, groups, userInitStd, adapt);
+    return new TrainerSpec(epochs, batchSize, s, patience, groups, userInitStd, adapt, stepsPerEpoch);
   }
 
   public TrainerSpec withBatchSize(int b) {
-    return new TrainerSpec(epochs, b, seed, patience, groups, userInitStd, adapt);
+    return new TrainerSpec(epochs, b, seed, patience, groups, userInitStd, adapt, stepsPerEpoch);
   }
 }

@@ -1,0 +1,171 @@
+package org.pal.cli;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryPoolMXBean;
+import java.lang.management.MemoryType;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.pal.core.PalException;
+import org.pal.core.config.Json;
+import org.pal.core.config.Pal;
+import org.pal.core.config.PalConfig;
+import org.pal.core.data.Pairs;
+import org.pal.core.data.PreferenceDataset;
+import org.pal.core.data.SplitDataset;
+import org.pal.core.data.Table;
+import org.pal.core.model.PalModel;
+import org.pal.core.train.TrainResult;
+import org.pal.core.train.Trainer;
+import org.pal.core.train.TrainerSpec;
+import org.pal.models.PalB;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * Training throughput of PAL-B with the reference projector (3 linear layers of width d, GELU), batch
+ * 256, 1,000 users, random data, after a warm-up: the same workloads as
+ * {@code shared/bench/palb_reference_torch.py}. Workload {@code memory} trains on 40 million
+ * comparisons over a 4,000 x 384 prompt table (the paper's Persona scale) and reports the heap.
+ */
+@Command(name = "bench", description = "Training throughput (workloads S, L) or memory at Persona scale (workload memory); prints one JSON object.")
+final class BenchCommand implements Runnable {
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+  @Option(names = "--workload", required = true, description = "S (D=384, d=16, K=4), L (D=1024, d=512, K=2) or memory") String workload;
+  @Option(names = "--pairs", description = "pairs per timed epoch (default: 51200 for S, 10240 for L, as the yardstick)") Integer pairs;
+  @Option(names = "--threads", description = "ND4J/BLAS threads (default: OMP_NUM_THREADS or 1)") Integer threads;
+  @Option(names = "--comparisons", defaultValue = "40000000", description = "memory workload: comparisons (default ${DEFAULT-VALUE})") int comparisons;
+  @Option(names = "--steps", defaultValue = "200", description = "memory workload: mini-batches to train (default ${DEFAULT-VALUE})") int steps;
+
+  @Override
+  public void run() {
+    PalCommand.configureThreads(threads);
+    Map<String, Object> out = switch (workload) {
+      case "S", "s" -> throughput("S", 384, 16, 4, pairs != null ? pairs : 51200);
+      case "L", "l" -> throughput("L", 1024, 512, 2, pairs != null ? pairs : 10240);
+      case "memory" -> memory();
+      default -> throw PalException.badInput("--workload", workload, "valid workloads: [S, L, memory]");
+    };
+    spec.commandLine().getOut().println(Json.write(out));
+  }
+
+  private static PalConfig palB(int d, int k, int epochs) {
+    ObjectNode m = PalConfig.typed("pal-b");
+    m.put("k", k).put("dim", d);
+    m.set("itemProjector", PalB.Spec.referenceMlp());
+    String groups = "{\"mapping\":{\"lr\":1e-4,\"weightDecay\":1e-2},\"prototypes\":{\"lr\":1e-4,\"weightDecay\":1e-2},"
+        + "\"users\":{\"lr\":1e-4,\"weightDecay\":1e-2},\"scale\":{\"lr\":1e-4,\"weightDecay\":1e-2}}";
+    TrainerSpec t;
+    try {
+      t = new TrainerSpec(epochs, 256, 0L, 0, Json.mapper().readValue(groups,
+          Json.mapper().getTypeFactory().constructMapType(Map.class, String.class, org.pal.core.train.GroupSpec.class)), null, null, null);
+    } catch (java.io.IOException e) {
+      throw PalException.internal(e.getMessage());
+    }
+    return new PalConfig(m, null, null, null, t);
+  }
+
+  /** Random data shaped like the yardstick's: a fresh prompt, left and right vector per pair. */
+  private static SplitDataset randomData(int n, int dim, int users, int validation, long seed) {
+    Random r = new Random(seed);
+    int total = n + validation;
+    float[] items = new float[2 * total * dim], prompts = new float[total * dim];
+    for (int i = 0; i < items.length; i++) items[i] = (float) r.nextGaussian();
+    for (int i = 0; i < prompts.length; i++) prompts[i] = (float) r.nextGaussian();
+    int[] user = new int[total], prompt = new int[total], left = new int[total], right = new int[total];
+    byte[] label = new byte[total];
+    for (int i = 0; i < total; i++) {
+      user[i] = r.nextInt(users); prompt[i] = i; left[i] = 2 * i; right[i] = 2 * i + 1; label[i] = (byte) (r.nextBoolean() ? 1 : -1);
+    }
+    List<String> ids = new ArrayList<>();
+    for (int u = 0; u < users; u++) ids.add("u" + u);
+    PreferenceDataset d = new PreferenceDataset(new Table("items", items, 2 * total, dim), new Table("prompts", prompts, total, dim), ids,
+        new Pairs(user, prompt, left, right, label));
+    int[] seen = new int[users];
+    for (int u = 0; u < users; u++) seen[u] = u;
+    int[] train = new int[n], val = new int[validation];
+    for (int i = 0; i < n; i++) train[i] = i;
+    for (int i = 0; i < validation; i++) val[i] = n + i;
+    return new SplitDataset(d, seen, new int[0], train, val, new int[0], new int[0]);
+  }
+
+  private Map<String, Object> throughput(String name, int dim, int d, int k, int n) {
+    Pal pal = Pal.load();
+    SplitDataset data = randomData(n, dim, 1000, 256, 1);
+    // warm-up: JIT, pools and BLAS on 4 batches, as the yardstick
+    SplitDataset warm = new SplitDataset(data.data(), data.seenUsers(), new int[0], java.util.Arrays.copyOf(data.train(), 4 * 256),
+        data.validation(), new int[0], new int[0]);
+    PalModel w = PalModel.build(pal.registry(), palB(d, k, 1), dim, dim, data.ids(data.seenUsers()), DataType.FLOAT);
+    new Trainer(w.config().trainer(), null).fit(w, warm, null, false);
+    PalModel m = PalModel.build(pal.registry(), palB(d, k, 1), dim, dim, data.ids(data.seenUsers()), DataType.FLOAT);
+    TrainResult r = new Trainer(m.config().trainer(), null).fit(m, data, null, false);
+    Map<String, Object> o = new LinkedHashMap<>();
+    o.put("workload", name);
+    o.put("D", dim); o.put("d", d); o.put("k", k); o.put("batch", 256); o.put("users", 1000);
+    o.put("params", m.params().size());
+    o.put("pairs", n);
+    o.put("seconds", r.trainSeconds());
+    o.put("pairsPerSecond", Math.round(r.pairsPerSecond()));
+    o.put("threads", threads != null ? threads : org.pal.core.tensor.Threads.fromEnvironment());
+    return o;
+  }
+
+  private Map<String, Object> memory() {
+    int n = comparisons, users = 40_000, promptsN = 4000, dim = 384;
+    Random r = new Random(3);
+    float[] prompts = new float[promptsN * dim];
+    for (int i = 0; i < prompts.length; i++) prompts[i] = (float) r.nextGaussian();
+    float[] items = new float[2 * dim]; // the two answers of the Persona study, "yes" and "no"
+    for (int i = 0; i < items.length; i++) items[i] = (float) r.nextGaussian();
+    long tableBytes = 4L * (prompts.length + items.length);
+    int[] user = new int[n], prompt = new int[n], left = new int[n], right = new int[n];
+    byte[] label = new byte[n];
+    for (int i = 0; i < n; i++) {
+      user[i] = i % users; prompt[i] = r.nextInt(promptsN); left[i] = i & 1; right[i] = 1 - (i & 1); label[i] = (byte) (r.nextBoolean() ? 1 : -1);
+    }
+    List<String> ids = new ArrayList<>(users);
+    for (int u = 0; u < users; u++) ids.add("u" + u);
+    PreferenceDataset d = new PreferenceDataset(new Table("items", items, 2, dim), new Table("prompts", prompts, promptsN, dim), ids,
+        new Pairs(user, prompt, left, right, label));
+    int val = 4096;
+    int[] train = new int[n - val], validation = new int[val];
+    for (int i = 0; i < train.length; i++) train[i] = i;
+    for (int i = 0; i < val; i++) validation[i] = train.length + i;
+    int[] seen = new int[users];
+    for (int u = 0; u < users; u++) seen[u] = u;
+    SplitDataset split = new SplitDataset(d, seen, new int[0], train, validation, new int[0], new int[0]);
+    PalConfig cfg = palB(16, 4, 1);
+    cfg = cfg.withTrainer(new TrainerSpec(1, 256, 0L, 0, cfg.trainer().groups(), null, null, steps));
+    PalModel m = PalModel.build(Pal.load().registry(), cfg, dim, dim, ids, DataType.FLOAT);
+    resetPeaks();
+    TrainResult res = new Trainer(cfg.trainer(), null).fit(m, split, null, false);
+    long peak = peakHeap();
+    Map<String, Object> o = new LinkedHashMap<>();
+    o.put("workload", "memory");
+    o.put("comparisons", n);
+    o.put("promptTable", promptsN + " x " + dim);
+    o.put("users", users);
+    o.put("stepsTrained", steps);
+    o.put("tableBytes", tableBytes);
+    o.put("pairArrayBytes", 17L * n);
+    o.put("peakHeapBytesDuringTraining", peak);
+    o.put("maxHeapBytes", Runtime.getRuntime().maxMemory());
+    o.put("pairsPerSecond", Math.round(res.pairsPerSecond()));
+    return o;
+  }
+
+  private static void resetPeaks() {
+    for (MemoryPoolMXBean p : ManagementFactory.getMemoryPoolMXBeans()) if (p.getType() == MemoryType.HEAP) p.resetPeakUsage();
+  }
+
+  private static long peakHeap() {
+    long s = 0;
+    for (MemoryPoolMXBean p : ManagementFactory.getMemoryPoolMXBeans()) if (p.getType() == MemoryType.HEAP) s += p.getPeakUsage().getUsed();
+    return s;
+  }
+}

@@ -1,0 +1,57 @@
+package org.pal.cli;
+
+import java.io.PrintWriter;
+import org.pal.core.PalException;
+import org.pal.core.tensor.Threads;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** The {@code pal} command. Exit codes: 0 ok, 2 bad input (arguments, config, data, archive), 1 anything else. */
+@Command(name = "pal", mixinStandardHelpOptions = true, version = "pal 0.1.0",
+    description = "Personalized reward models from heterogeneous pairwise preferences (PAL, ICLR 2025).",
+    subcommands = {PluginsCommand.class, GenerateCommand.class, TrainCommand.class, EvaluateCommand.class,
+        AdaptCommand.class, ScoreCommand.class, ExperimentCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
+public final class PalCommand implements Runnable {
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  @Override
+  public void run() {
+    spec.commandLine().usage(spec.commandLine().getOut());
+  }
+
+  public static void main(String[] args) {
+    System.exit(execute(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
+  }
+
+  /** Runs the command line with the given streams and returns the exit code (used by tests too). */
+  public static int execute(String[] args, PrintWriter out, PrintWriter err) {
+    quietNd4j();
+    CommandLine cl = new CommandLine(new PalCommand());
+    cl.setOut(out);
+    cl.setErr(err);
+    cl.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
+      Throwable t = ex;
+      while (!(t instanceof PalException) && t.getCause() != null && t.getCause() != t) t = t.getCause();
+      if (t instanceof PalException pe) {
+        err.println("pal: error: " + pe.getMessage());
+        return pe.kind() == PalException.Kind.USER_INPUT ? 2 : 1;
+      }
+      err.println("pal: internal error: " + ex);
+      ex.printStackTrace(err);
+      return 1;
+    });
+    return cl.execute(args);
+  }
+
+  static void configureThreads(Integer threads) {
+    Threads.set(threads != null ? threads : Threads.fromEnvironment());
+  }
+
+  private static void quietNd4j() {
+    // ND4J logs its backend banner through SLF4J; without a binding SLF4J prints a warning: silence both
+    System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn");
+    if (System.getProperty("org.bytedeco.javacpp.maxPhysicalBytes") == null) {
+      System.setProperty("org.bytedeco.javacpp.maxPhysicalBytes", "0");
+    }
+  }
+}
