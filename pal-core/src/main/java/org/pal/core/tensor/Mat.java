@@ -4,47 +4,36 @@ import java.nio.DoubleBuffer;
 import java.nio.FloatBuffer;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 import org.pal.core.PalException;
 
 /**
- * A dense row-major matrix in off-heap memory: an ND4J array (so BLAS gemm runs on it without a
- * copy) plus direct buffer access, so that element-wise kernels run as plain Java loops. ND4J's
- * per-op overhead (13-56 us, 46 us per allocation measured here) would otherwise dominate small
- * models. Float32 for training, float64 for gradient checks.
+ * A dense row-major matrix on the Java heap: a {@code float[]} (training) or {@code double[]}
+ * (gradient checks) with an offset, so parameters can be views into one flat buffer. Element-wise
+ * work runs as plain Java loops, which the JIT vectorises; only matrix products are handed to BLAS
+ * (ND4J gemm) through off-heap staging copies ({@link #toNd}, {@link #fromNd}). Measured here: ND4J
+ * costs 13-56 us per op and 46 us per allocation, and loops over direct buffers do not vectorise,
+ * so heap arrays with memcpy staging beat both for every size we train.
  */
 public final class Mat {
-  public final INDArray nd;
   public final int rows;
   public final int cols;
-  private final FloatBuffer f;
-  private final DoubleBuffer d;
-  private final int off;
+  final float[] f;
+  final double[] d;
+  final int off;
 
-  public Mat(INDArray nd) {
-    boolean contiguous = nd.rank() == 2 && nd.ordering() == 'c'
-        && (nd.size(1) == 1 || nd.stride(1) == 1) && (nd.size(0) == 1 || nd.stride(0) == nd.size(1));
-    if (!contiguous) {
-      throw PalException.internal("Mat needs a contiguous row-major 2-D array, got shape "
-          + java.util.Arrays.toString(nd.shape()) + " order " + nd.ordering());
-    }
-    this.nd = nd;
-    this.rows = (int) nd.size(0);
-    this.cols = (int) nd.size(1);
-    this.off = (int) nd.offset();
-    if (nd.dataType() == DataType.FLOAT) {
-      this.f = nd.data().asNioFloat();
-      this.d = null;
-    } else if (nd.dataType() == DataType.DOUBLE) {
-      this.f = null;
-      this.d = nd.data().asNioDouble();
-    } else {
-      throw PalException.internal("Mat supports FLOAT and DOUBLE, got " + nd.dataType());
-    }
+  private Mat(int rows, int cols, float[] f, double[] d, int off) {
+    this.rows = rows;
+    this.cols = cols;
+    this.f = f;
+    this.d = d;
+    this.off = off;
   }
 
   public static Mat zeros(DataType dtype, int rows, int cols) {
-    return new Mat(Nd4j.zeros(dtype, rows, cols));
+    int n = rows * cols;
+    if (dtype == DataType.FLOAT) return new Mat(rows, cols, new float[n], null, 0);
+    if (dtype == DataType.DOUBLE) return new Mat(rows, cols, null, new double[n], 0);
+    throw PalException.internal("Mat supports FLOAT and DOUBLE, got " + dtype);
   }
 
   public static Mat of(DataType dtype, int rows, int cols, double[] values) {
@@ -55,13 +44,43 @@ public final class Mat {
 
   /** A row-major view of {@code rows x cols} elements of {@code base} starting at element {@code start}. */
   public static Mat view(Mat base, long start, int rows, int cols) {
-    INDArray v = Nd4j.create(base.nd.data(), new long[] {rows, cols}, new long[] {cols, 1},
-        base.off + start, 'c', base.nd.dataType());
-    return new Mat(v);
+    if (start + (long) rows * cols > base.size()) throw PalException.internal("view past the end of its base");
+    return new Mat(rows, cols, base.f, base.d, base.off + (int) start);
   }
 
   public DataType dtype() {
-    return nd.dataType();
+    return f != null ? DataType.FLOAT : DataType.DOUBLE;
+  }
+
+  public boolean isFloat() {
+    return f != null;
+  }
+
+  /** Raw storage for hot loops (float matrices); index with {@link #offset()}. */
+  public float[] floats() {
+    return f;
+  }
+
+  public double[] doubles() {
+    return d;
+  }
+
+  public int offset() {
+    return off;
+  }
+
+  /** this += alpha * src, element-wise (same size). */
+  public void addScaled(Mat src, double alpha) {
+    int n = size();
+    if (f != null && src.f != null) {
+      float a = (float) alpha;
+      float[] x = src.f;
+      int so = src.off;
+      if (a == 1f) for (int i = 0; i < n; i++) f[off + i] += x[so + i];
+      else for (int i = 0; i < n; i++) f[off + i] += a * x[so + i];
+    } else {
+      for (int i = 0; i < n; i++) add(i, alpha * src.get(i));
+    }
   }
 
   public int size() {
@@ -69,7 +88,7 @@ public final class Mat {
   }
 
   public double get(int i) {
-    return f != null ? f.get(off + i) : d.get(off + i);
+    return f != null ? f[off + i] : d[off + i];
   }
 
   public double get(int r, int c) {
@@ -77,7 +96,7 @@ public final class Mat {
   }
 
   public void set(int i, double v) {
-    if (f != null) f.put(off + i, (float) v); else d.put(off + i, v);
+    if (f != null) f[off + i] = (float) v; else d[off + i] = v;
   }
 
   public void set(int r, int c, double v) {
@@ -85,29 +104,55 @@ public final class Mat {
   }
 
   public void add(int i, double v) {
-    if (f != null) f.put(off + i, f.get(off + i) + (float) v); else d.put(off + i, d.get(off + i) + v);
+    if (f != null) f[off + i] += (float) v; else d[off + i] += v;
   }
 
   public void fill(double v) {
-    int n = size();
-    if (f != null) { float fv = (float) v; for (int i = 0; i < n; i++) f.put(off + i, fv); }
-    else for (int i = 0; i < n; i++) d.put(off + i, v);
+    if (f != null) java.util.Arrays.fill(f, off, off + size(), (float) v);
+    else java.util.Arrays.fill(d, off, off + size(), v);
   }
 
   public void copyFrom(Mat src) {
     if (src.size() != size()) throw PalException.internal("copyFrom size " + src.size() + " != " + size());
-    int n = size();
-    for (int i = 0; i < n; i++) set(i, src.get(i));
+    if (f != null && src.f != null) System.arraycopy(src.f, src.off, f, off, size());
+    else if (d != null && src.d != null) System.arraycopy(src.d, src.off, d, off, size());
+    else for (int i = 0; i < size(); i++) set(i, src.get(i));
   }
 
   /** Copies row {@code srcRow} of a heap table into row {@code dstRow}, starting at column {@code col}. */
   public void putRow(int dstRow, int col, float[] table, int srcRow, int width) {
     int base = off + dstRow * cols + col;
-    int s = srcRow * width;
     if (f != null) {
-      for (int j = 0; j < width; j++) f.put(base + j, table[s + j]);
+      System.arraycopy(table, srcRow * width, f, base, width);
     } else {
-      for (int j = 0; j < width; j++) d.put(base + j, table[s + j]);
+      int s = srcRow * width;
+      for (int j = 0; j < width; j++) d[base + j] = table[s + j];
+    }
+  }
+
+  /** Copies this matrix into a contiguous row-major off-heap array of the same shape and type. */
+  public void toNd(INDArray nd) {
+    if (f != null) {
+      FloatBuffer b = nd.data().asNioFloat();
+      b.position((int) nd.offset());
+      b.put(f, off, size());
+    } else {
+      DoubleBuffer b = nd.data().asNioDouble();
+      b.position((int) nd.offset());
+      b.put(d, off, size());
+    }
+  }
+
+  /** Copies a contiguous row-major off-heap array of the same shape into this matrix. */
+  public void fromNd(INDArray nd) {
+    if (f != null) {
+      FloatBuffer b = nd.data().asNioFloat();
+      b.position((int) nd.offset());
+      b.get(f, off, size());
+    } else {
+      DoubleBuffer b = nd.data().asNioDouble();
+      b.position((int) nd.offset());
+      b.get(d, off, size());
     }
   }
 

@@ -8,6 +8,7 @@ import java.util.Map;
 import java.util.Random;
 import java.util.function.DoubleUnaryOperator;
 import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.pal.core.PalException;
 
@@ -25,6 +26,8 @@ public final class Tape {
   private final List<Runnable> backs = new ArrayList<>();
   private final List<Mat> inUse = new ArrayList<>();
   private final Map<Long, ArrayDeque<Mat>> pool = new HashMap<>();
+  private final List<INDArray> ndInUse = new ArrayList<>();
+  private final Map<Long, ArrayDeque<INDArray>> ndPool = new HashMap<>();
 
   private boolean noGrad;
 
@@ -47,6 +50,8 @@ public final class Tape {
     backs.clear();
     for (Mat m : inUse) pool.computeIfAbsent(key(m.rows, m.cols), k -> new ArrayDeque<>()).push(m);
     inUse.clear();
+    for (INDArray m : ndInUse) ndPool.computeIfAbsent(key((int) m.size(0), (int) m.size(1)), k -> new ArrayDeque<>()).push(m);
+    ndInUse.clear();
   }
 
   private static long key(int r, int c) {
@@ -108,20 +113,49 @@ public final class Tape {
 
   // ---------------------------------------------------------------- linear algebra
 
-  /** a (n x k) times b (k x m). */
+  /** a (n x k) times b (k x m), on BLAS through off-heap staging copies. */
   public Var matmul(Var a, Var b) {
     if (a.cols() != b.rows()) {
       throw PalException.internal("matmul: " + a.rows() + "x" + a.cols() + " times " + b.rows() + "x" + b.cols());
     }
+    INDArray as = staged(a), bs = staged(b);
+    INDArray cs = stage(a.rows(), b.cols());
+    Nd4j.gemm(as, bs, cs, false, false, 1.0, 0.0);
     Mat c = alloc(a.rows(), b.cols());
-    Nd4j.gemm(a.value.nd, b.value.nd, c.nd, false, false, 1.0, 0.0);
+    c.fromNd(cs);
     Var o = out(c, a, b);
     record(o, () -> {
       if (o.grad == null) return;
-      if (a.requiresGrad) Nd4j.gemm(o.grad.nd, b.value.nd, gradOf(a).nd, false, true, 1.0, 1.0);
-      if (b.requiresGrad) Nd4j.gemm(a.value.nd, o.grad.nd, gradOf(b).nd, true, false, 1.0, 1.0);
+      INDArray gs = stage(o.rows(), o.cols());
+      o.grad.toNd(gs);
+      if (a.requiresGrad) accumulate(gradOf(a), gs, bs, false, true);
+      if (b.requiresGrad) accumulate(gradOf(b), as, gs, true, false);
     });
     return o;
+  }
+
+  /** grad += op(x) op(y) through BLAS with beta = 1 on a staged copy of grad. */
+  private void accumulate(Mat grad, INDArray x, INDArray y, boolean tx, boolean ty) {
+    INDArray g = stage(grad.rows, grad.cols);
+    grad.toNd(g);
+    Nd4j.gemm(x, y, g, tx, ty, 1.0, 1.0);
+    grad.fromNd(g);
+  }
+
+  /** The var's value staged off-heap once per tape (weights are used forward and backward). */
+  private INDArray staged(Var v) {
+    if (v.staged == null) {
+      v.staged = stage(v.rows(), v.cols());
+      v.value.toNd(v.staged);
+    }
+    return v.staged;
+  }
+
+  private INDArray stage(int rows, int cols) {
+    ArrayDeque<INDArray> q = ndPool.get(key(rows, cols));
+    INDArray m = (q == null || q.isEmpty()) ? Nd4j.createUninitialized(dtype, new long[] {rows, cols}, 'c') : q.pop();
+    ndInUse.add(m);
+    return m;
   }
 
   /** x (n x m) plus the row vector b (1 x m) on every row. */
@@ -130,22 +164,37 @@ public final class Tape {
     int n = x.rows(), m = x.cols();
     Mat y = alloc(n, m);
     Mat xv = x.value, bv = b.value;
-    for (int i = 0; i < n; i++) for (int j = 0; j < m; j++) y.set(i * m + j, xv.get(i * m + j) + bv.get(j));
+    if (y.f != null) {
+      float[] yf = y.f, xf = xv.f, bf = bv.f;
+      for (int i = 0; i < n; i++) {
+        int yo = y.off + i * m, xo = xv.off + i * m;
+        for (int j = 0; j < m; j++) yf[yo + j] = xf[xo + j] + bf[bv.off + j];
+      }
+    } else {
+      for (int i = 0; i < n; i++) for (int j = 0; j < m; j++) y.set(i * m + j, xv.get(i * m + j) + bv.get(j));
+    }
     Var o = out(y, x, b);
     record(o, () -> {
       if (o.grad == null) return;
       if (x.requiresGrad) addInto(gradOf(x), o.grad, 1.0);
       if (b.requiresGrad) {
-        Mat gb = gradOf(b);
-        for (int i = 0; i < n; i++) for (int j = 0; j < m; j++) gb.add(j, o.grad.get(i * m + j));
+        Mat gb = gradOf(b), g = o.grad;
+        if (g.f != null) {
+          float[] gbf = gb.f, gf = g.f;
+          for (int i = 0; i < n; i++) {
+            int go = g.off + i * m;
+            for (int j = 0; j < m; j++) gbf[gb.off + j] += gf[go + j];
+          }
+        } else {
+          for (int i = 0; i < n; i++) for (int j = 0; j < m; j++) gb.add(j, g.get(i * m + j));
+        }
       }
     });
     return o;
   }
 
   private static void addInto(Mat dst, Mat src, double alpha) {
-    int n = dst.size();
-    for (int i = 0; i < n; i++) dst.add(i, alpha * src.get(i));
+    dst.addScaled(src, alpha);
   }
 
   public Var add(Var a, Var b) {
@@ -160,7 +209,14 @@ public final class Tape {
     sameShape(a, b, sb > 0 ? "add" : "sub");
     Mat y = alloc(a.rows(), a.cols());
     int n = y.size();
-    for (int i = 0; i < n; i++) y.set(i, a.value.get(i) + sb * b.value.get(i));
+    if (y.f != null) {
+      float[] yf = y.f, af = a.value.f, bf = b.value.f;
+      int yo = y.off, ao = a.value.off, bo = b.value.off;
+      if (sb > 0) for (int i = 0; i < n; i++) yf[yo + i] = af[ao + i] + bf[bo + i];
+      else for (int i = 0; i < n; i++) yf[yo + i] = af[ao + i] - bf[bo + i];
+    } else {
+      for (int i = 0; i < n; i++) y.set(i, a.value.get(i) + sb * b.value.get(i));
+    }
     Var o = out(y, a, b);
     record(o, () -> {
       if (o.grad == null) return;
@@ -175,14 +231,27 @@ public final class Tape {
     sameShape(a, b, "mul");
     Mat y = alloc(a.rows(), a.cols());
     int n = y.size();
-    for (int i = 0; i < n; i++) y.set(i, a.value.get(i) * b.value.get(i));
+    mulAdd(y, a.value, b.value, false);
     Var o = out(y, a, b);
     record(o, () -> {
       if (o.grad == null) return;
-      if (a.requiresGrad) { Mat g = gradOf(a); for (int i = 0; i < n; i++) g.add(i, o.grad.get(i) * b.value.get(i)); }
-      if (b.requiresGrad) { Mat g = gradOf(b); for (int i = 0; i < n; i++) g.add(i, o.grad.get(i) * a.value.get(i)); }
+      if (a.requiresGrad) mulAdd(gradOf(a), o.grad, b.value, true);
+      if (b.requiresGrad) mulAdd(gradOf(b), o.grad, a.value, true);
     });
     return o;
+  }
+
+  /** dst = x * y (or dst += x * y), element-wise. */
+  private static void mulAdd(Mat dst, Mat x, Mat y, boolean accumulate) {
+    int n = dst.size();
+    if (dst.f != null) {
+      float[] df = dst.f, xf = x.f, yf = y.f;
+      int d0 = dst.off, x0 = x.off, y0 = y.off;
+      if (accumulate) for (int i = 0; i < n; i++) df[d0 + i] += xf[x0 + i] * yf[y0 + i];
+      else for (int i = 0; i < n; i++) df[d0 + i] = xf[x0 + i] * yf[y0 + i];
+    } else {
+      for (int i = 0; i < n; i++) dst.set(i, (accumulate ? dst.get(i) : 0) + x.get(i) * y.get(i));
+    }
   }
 
   /** Each row i of x (n x m) times c[i] (c is n x 1). */
@@ -190,20 +259,27 @@ public final class Tape {
     if (c.cols() != 1 || c.rows() != x.rows()) throw PalException.internal("scaleRows: " + c.rows() + "x" + c.cols() + " for " + x.rows() + " rows");
     int n = x.rows(), m = x.cols();
     Mat y = alloc(n, m);
-    for (int i = 0; i < n; i++) {
-      double ci = c.value.get(i);
-      for (int j = 0; j < m; j++) y.set(i * m + j, x.value.get(i * m + j) * ci);
-    }
+    for (int i = 0; i < n; i++) scaleRow(y, i, x.value, c.value.get(i));
     Var o = out(y, x, c);
     record(o, () -> {
       if (o.grad == null) return;
       if (x.requiresGrad) {
-        Mat g = gradOf(x);
-        for (int i = 0; i < n; i++) { double ci = c.value.get(i); for (int j = 0; j < m; j++) g.add(i * m + j, o.grad.get(i * m + j) * ci); }
+        Mat g = gradOf(x), dy = o.grad;
+        for (int i = 0; i < n; i++) {
+          double ci = c.value.get(i);
+          if (g.f != null) {
+            float[] gf = g.f, df = dy.f;
+            int g0 = g.off + i * m, d0 = dy.off + i * m;
+            float cf = (float) ci;
+            for (int j = 0; j < m; j++) gf[g0 + j] += df[d0 + j] * cf;
+          } else {
+            for (int j = 0; j < m; j++) g.add(i * m + j, dy.get(i * m + j) * ci);
+          }
+        }
       }
       if (c.requiresGrad) {
         Mat g = gradOf(c);
-        for (int i = 0; i < n; i++) { double s = 0; for (int j = 0; j < m; j++) s += o.grad.get(i * m + j) * x.value.get(i * m + j); g.add(i, s); }
+        for (int i = 0; i < n; i++) g.add(i, rowDot(o.grad, x.value, i));
       }
     });
     return o;
@@ -273,24 +349,106 @@ public final class Tape {
   }
 
   public Var relu(Var x) {
-    return map(x, v -> v > 0 ? v : 0, v -> v > 0 ? 1 : 0);
+    Mat y = alloc(x.rows(), x.cols());
+    int n = y.size();
+    Mat xv = x.value;
+    if (y.f != null) {
+      float[] yf = y.f, xf = xv.f;
+      for (int i = 0; i < n; i++) { float v = xf[xv.off + i]; yf[y.off + i] = v > 0 ? v : 0; }
+    } else {
+      for (int i = 0; i < n; i++) { double v = xv.get(i); y.set(i, v > 0 ? v : 0); }
+    }
+    Var o = out(y, x);
+    record(o, () -> {
+      if (o.grad == null || !x.requiresGrad) return;
+      Mat g = gradOf(x), dy = o.grad;
+      if (g.f != null) {
+        float[] gf = g.f, df = dy.f, xf = xv.f;
+        for (int i = 0; i < n; i++) if (xf[xv.off + i] > 0) gf[g.off + i] += df[dy.off + i];
+      } else {
+        for (int i = 0; i < n; i++) if (xv.get(i) > 0) g.add(i, dy.get(i));
+      }
+    });
+    return o;
   }
 
   private static final double GELU_C = Math.sqrt(2 / Math.PI);
+  private static final double GELU_A = 0.044715;
 
-  /** GELU, tanh form (PyTorch's approximate='tanh'): 0.5 x (1 + tanh(sqrt(2/pi)(x + 0.044715 x^3))). */
+  /**
+   * GELU, tanh form (PyTorch's approximate='tanh'): 0.5 x (1 + tanh(sqrt(2/pi)(x + 0.044715 x^3))).
+   * The tanh values are kept for the backward pass, so each element costs one exp in all.
+   */
   public Var gelu(Var x) {
-    return map(x, Tape::gelu, Tape::geluGrad);
+    Mat y = alloc(x.rows(), x.cols()), t = alloc(x.rows(), x.cols());
+    int n = y.size();
+    Mat xv = x.value;
+    if (y.f != null) {
+      float[] yf = y.f, tf = t.f, xf = xv.f;
+      float c = (float) GELU_C, a = (float) GELU_A;
+      for (int i = 0; i < n; i++) {
+        float v = xf[xv.off + i];
+        float th = tanhFloat(c * (v + a * v * v * v));
+        tf[t.off + i] = th;
+        yf[y.off + i] = 0.5f * v * (1 + th);
+      }
+    } else {
+      for (int i = 0; i < n; i++) {
+        double v = xv.get(i), th = tanh(GELU_C * (v + GELU_A * v * v * v));
+        t.set(i, th);
+        y.set(i, 0.5 * v * (1 + th));
+      }
+    }
+    Var o = out(y, x);
+    record(o, () -> {
+      if (o.grad == null || !x.requiresGrad) return;
+      Mat g = gradOf(x), dy = o.grad;
+      if (g.f != null) {
+        float[] gf = g.f, df = dy.f, xf = xv.f, tf = t.f;
+        float c = (float) GELU_C, a3 = (float) (3 * GELU_A);
+        for (int i = 0; i < n; i++) {
+          float v = xf[xv.off + i], th = tf[t.off + i];
+          gf[g.off + i] += df[dy.off + i] * (0.5f * (1 + th) + 0.5f * v * (1 - th * th) * c * (1 + a3 * v * v));
+        }
+      } else {
+        for (int i = 0; i < n; i++) {
+          double v = xv.get(i), th = t.get(i);
+          g.add(i, dy.get(i) * (0.5 * (1 + th) + 0.5 * v * (1 - th * th) * GELU_C * (1 + 3 * GELU_A * v * v)));
+        }
+      }
+    });
+    return o;
   }
 
   public static double gelu(double v) {
-    return 0.5 * v * (1 + Math.tanh(GELU_C * (v + 0.044715 * v * v * v)));
+    return 0.5 * v * (1 + tanh(GELU_C * (v + GELU_A * v * v * v)));
   }
 
-  public static double geluGrad(double v) {
-    double u = GELU_C * (v + 0.044715 * v * v * v);
-    double t = Math.tanh(u);
-    return 0.5 * (1 + t) + 0.5 * v * (1 - t * t) * GELU_C * (1 + 3 * 0.044715 * v * v);
+  /**
+   * float tanh as a [13/6] rational function on [-7.905, 7.905] (Eigen's coefficients; max error
+   * 3e-7, below float resolution): only multiplies, adds and one divide, so the loop vectorises.
+   */
+  static float tanhFloat(float x) {
+    x = Math.max(-7.90531110763549805f, Math.min(7.90531110763549805f, x));
+    float x2 = x * x;
+    float p = -2.76076847742355e-16f;
+    p = p * x2 + 2.00018790482477e-13f;
+    p = p * x2 - 8.60467152213735e-11f;
+    p = p * x2 + 5.12229709037114e-08f;
+    p = p * x2 + 1.48572235717979e-05f;
+    p = p * x2 + 6.37261928875436e-04f;
+    p = p * x2 + 4.89352455891786e-03f;
+    p = p * x;
+    float q = 1.19825839466702e-06f;
+    q = q * x2 + 1.18534705686654e-04f;
+    q = q * x2 + 2.26843463243900e-03f;
+    q = q * x2 + 4.89352518554385e-03f;
+    return p / q;
+  }
+
+  /** tanh through the intrinsic Math.exp: Math.tanh is StrictMath's software routine, several times slower. */
+  static double tanh(double u) {
+    return 1 - 2 / (1 + Math.exp(2 * u));
   }
 
   /** Inverted dropout: zeroes each element with probability p and scales survivors by 1/(1-p). */
@@ -334,25 +492,68 @@ public final class Tape {
     int n = x.rows(), m = x.cols();
     Mat y = alloc(n, m);
     Mat norms = alloc(n, 1);
+    Mat xv = x.value;
     for (int i = 0; i < n; i++) {
       double s = 0;
-      for (int j = 0; j < m; j++) { double v = x.value.get(i * m + j); s += v * v; }
+      if (y.f != null) {
+        float[] xf = xv.f;
+        int xo = xv.off + i * m;
+        float sf = 0;
+        for (int j = 0; j < m; j++) sf += xf[xo + j] * xf[xo + j];
+        s = sf;
+      } else {
+        for (int j = 0; j < m; j++) { double v = xv.get(i * m + j); s += v * v; }
+      }
       double nr = Math.max(Math.sqrt(s), 1e-12);
       norms.set(i, nr);
-      for (int j = 0; j < m; j++) y.set(i * m + j, x.value.get(i * m + j) / nr);
+      scaleRow(y, i, xv, 1 / nr);
     }
     Var o = out(y, x);
     record(o, () -> {
       if (o.grad == null || !x.requiresGrad) return;
-      Mat g = gradOf(x);
+      Mat g = gradOf(x), dy = o.grad;
       for (int i = 0; i < n; i++) {
-        double dot = 0;
-        for (int j = 0; j < m; j++) dot += y.get(i * m + j) * o.grad.get(i * m + j);
+        double dot = rowDot(y, dy, i);
         double nr = norms.get(i);
-        for (int j = 0; j < m; j++) g.add(i * m + j, (o.grad.get(i * m + j) - y.get(i * m + j) * dot) / nr);
+        // g_i += (dy_i - y_i * dot) / nr
+        if (g.f != null) {
+          float[] gf = g.f, df = dy.f, yf = y.f;
+          int go = g.off + i * m, d0 = dy.off + i * m, yo = y.off + i * m;
+          float inv = (float) (1 / nr), dd = (float) dot;
+          for (int j = 0; j < m; j++) gf[go + j] += (df[d0 + j] - yf[yo + j] * dd) * inv;
+        } else {
+          for (int j = 0; j < m; j++) g.add(i * m + j, (dy.get(i * m + j) - y.get(i * m + j) * dot) / nr);
+        }
       }
     });
     return o;
+  }
+
+  /** Row i of dst = row i of src times c. */
+  private static void scaleRow(Mat dst, int i, Mat src, double c) {
+    int m = dst.cols;
+    if (dst.f != null) {
+      float[] df = dst.f, sf = src.f;
+      int d0 = dst.off + i * m, s0 = src.off + i * m;
+      float cf = (float) c;
+      for (int j = 0; j < m; j++) df[d0 + j] = sf[s0 + j] * cf;
+    } else {
+      for (int j = 0; j < m; j++) dst.set(i * m + j, src.get(i * m + j) * c);
+    }
+  }
+
+  private static double rowDot(Mat a, Mat b, int i) {
+    int m = a.cols;
+    if (a.f != null) {
+      float[] af = a.f, bf = b.f;
+      int a0 = a.off + i * m, b0 = b.off + i * m;
+      float s = 0;
+      for (int j = 0; j < m; j++) s += af[a0 + j] * bf[b0 + j];
+      return s;
+    }
+    double s = 0;
+    for (int j = 0; j < m; j++) s += a.get(i * m + j) * b.get(i * m + j);
+    return s;
   }
 
   /** min(exp(s), max) of a scalar; the gradient is zero where the clamp is active. */

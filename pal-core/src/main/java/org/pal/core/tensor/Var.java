@@ -8,6 +8,8 @@ public final class Var {
   final Mat value;
   final boolean requiresGrad;
   Mat grad;
+  /** Off-heap copy of the value for BLAS, made on first use by a matrix product. */
+  org.nd4j.linalg.api.ndarray.INDArray staged;
   /** Non-null for trainable parameters: gradients accumulate straight into the parameter's buffer. */
   final Param param;
 
