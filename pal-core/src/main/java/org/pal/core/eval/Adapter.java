@@ -35,6 +35,7 @@ public final class Adapter {
     try {
       Adam adam = new Adam(table, g -> new GroupSpec(spec.lr(), 0.0));
       Tape tape = new Tape(table.dtype());
+      table.zeroGrad(); // Adam.step leaves them zeroed from here on
       int[] order = train.clone();
       double bestLoss = Double.POSITIVE_INFINITY;
       double[] best = table.flatValue().toDoubleArray();
@@ -46,7 +47,6 @@ public final class Adapter {
         for (int from = 0; from < order.length; from += spec.batchSize()) {
           int to = Math.min(order.length, from + spec.batchSize());
           tape.reset();
-          table.zeroGrad();
           Batch b = Batch.gather(tape, data, order, from, to, row);
           Var loss = model.loss(tape, model.margins(tape, b, users, null), b);
           tape.backward(loss);

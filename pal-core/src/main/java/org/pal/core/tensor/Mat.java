@@ -1,18 +1,15 @@
 package org.pal.core.tensor;
 
-import java.nio.DoubleBuffer;
-import java.nio.FloatBuffer;
 import org.nd4j.linalg.api.buffer.DataType;
-import org.nd4j.linalg.api.ndarray.INDArray;
 import org.pal.core.PalException;
 
 /**
  * A dense row-major matrix on the Java heap: a {@code float[]} (training) or {@code double[]}
  * (gradient checks) with an offset, so parameters can be views into one flat buffer. Element-wise
  * work runs as plain Java loops, which the JIT vectorises; only matrix products are handed to BLAS
- * (ND4J gemm) through off-heap staging copies ({@link #toNd}, {@link #fromNd}). Measured here: ND4J
- * costs 13-56 us per op and 46 us per allocation, and loops over direct buffers do not vectorise,
- * so heap arrays with memcpy staging beat both for every size we train.
+ * (OpenBLAS) through off-heap staging copies, see {@link Blas}. Measured here: ND4J costs 13-56 us
+ * per op and 46 us per allocation, and loops over direct buffers do not vectorise, so heap arrays
+ * with memcpy staging beat both for every size we train.
  */
 public final class Mat {
   public final int rows;
@@ -127,32 +124,6 @@ public final class Mat {
     } else {
       int s = srcRow * width;
       for (int j = 0; j < width; j++) d[base + j] = table[s + j];
-    }
-  }
-
-  /** Copies this matrix into a contiguous row-major off-heap array of the same shape and type. */
-  public void toNd(INDArray nd) {
-    if (f != null) {
-      FloatBuffer b = nd.data().asNioFloat();
-      b.position((int) nd.offset());
-      b.put(f, off, size());
-    } else {
-      DoubleBuffer b = nd.data().asNioDouble();
-      b.position((int) nd.offset());
-      b.put(d, off, size());
-    }
-  }
-
-  /** Copies a contiguous row-major off-heap array of the same shape into this matrix. */
-  public void fromNd(INDArray nd) {
-    if (f != null) {
-      FloatBuffer b = nd.data().asNioFloat();
-      b.position((int) nd.offset());
-      b.get(f, off, size());
-    } else {
-      DoubleBuffer b = nd.data().asNioDouble();
-      b.position((int) nd.offset());
-      b.get(d, off, size());
     }
   }
 

@@ -8,14 +8,13 @@ import java.util.Map;
 import java.util.Random;
 import java.util.function.DoubleUnaryOperator;
 import org.nd4j.linalg.api.buffer.DataType;
-import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
+import org.bytedeco.javacpp.Pointer;
 import org.pal.core.PalException;
 
 /**
  * Reverse-mode differentiation over {@link Mat}s. Each op computes its value now and records how to
- * push gradients back; {@link #backward} replays the record in reverse. Matrix products go to BLAS
- * (ND4J gemm); everything element-wise is a Java loop over the off-heap buffers. All intermediate
+ * push gradients back; {@link #backward} replays the record in reverse. Matrix products go to
+ * OpenBLAS ({@link Blas}); everything element-wise is a Java loop over the off-heap buffers. All intermediate
  * matrices come from a pool keyed by shape and go back on {@link #reset}, so a training step with the
  * same shapes as the last one allocates nothing.
  *
@@ -26,13 +25,14 @@ public final class Tape {
   private final List<Runnable> backs = new ArrayList<>();
   private final List<Mat> inUse = new ArrayList<>();
   private final Map<Long, ArrayDeque<Mat>> pool = new HashMap<>();
-  private final List<INDArray> ndInUse = new ArrayList<>();
-  private final Map<Long, ArrayDeque<INDArray>> ndPool = new HashMap<>();
+  private final Blas blas;
 
   private boolean noGrad;
 
   public Tape(DataType dtype) {
+    if (dtype != DataType.FLOAT && dtype != DataType.DOUBLE) throw PalException.internal("tapes run FLOAT or DOUBLE, not " + dtype);
     this.dtype = dtype;
+    this.blas = new Blas(dtype == DataType.FLOAT);
   }
 
   /** In no-grad mode parameters enter as constants and nothing is recorded (evaluation, scoring). */
@@ -50,8 +50,7 @@ public final class Tape {
     backs.clear();
     for (Mat m : inUse) pool.computeIfAbsent(key(m.rows, m.cols), k -> new ArrayDeque<>()).push(m);
     inUse.clear();
-    for (INDArray m : ndInUse) ndPool.computeIfAbsent(key((int) m.size(0), (int) m.size(1)), k -> new ArrayDeque<>()).push(m);
-    ndInUse.clear();
+    blas.release();
   }
 
   private static long key(int r, int c) {
@@ -118,44 +117,35 @@ public final class Tape {
     if (a.cols() != b.rows()) {
       throw PalException.internal("matmul: " + a.rows() + "x" + a.cols() + " times " + b.rows() + "x" + b.cols());
     }
-    INDArray as = staged(a), bs = staged(b);
-    INDArray cs = stage(a.rows(), b.cols());
-    Nd4j.gemm(as, bs, cs, false, false, 1.0, 0.0);
-    Mat c = alloc(a.rows(), b.cols());
-    c.fromNd(cs);
+    int n = a.rows(), k = a.cols(), m = b.cols();
+    Pointer as = staged(a), bs = staged(b), cs = blas.buffer(n * m);
+    blas.gemm(false, false, n, m, k, as, k, bs, m, 0.0, cs, m);
+    Mat c = alloc(n, m);
+    blas.copyBack(cs, c);
     Var o = out(c, a, b);
     record(o, () -> {
       if (o.grad == null) return;
-      INDArray gs = stage(o.rows(), o.cols());
-      o.grad.toNd(gs);
-      if (a.requiresGrad) accumulate(gradOf(a), gs, bs, false, true);
-      if (b.requiresGrad) accumulate(gradOf(b), as, gs, true, false);
+      Pointer gs = blas.stage(o.grad);
+      if (a.requiresGrad) { // dA += dC B^T
+        Mat ga = gradOf(a);
+        Pointer p = blas.stage(ga);
+        blas.gemm(false, true, n, k, m, gs, m, bs, m, 1.0, p, k);
+        blas.copyBack(p, ga);
+      }
+      if (b.requiresGrad) { // dB += A^T dC
+        Mat gb = gradOf(b);
+        Pointer p = blas.stage(gb);
+        blas.gemm(true, false, k, m, n, as, k, gs, m, 1.0, p, m);
+        blas.copyBack(p, gb);
+      }
     });
     return o;
   }
 
-  /** grad += op(x) op(y) through BLAS with beta = 1 on a staged copy of grad. */
-  private void accumulate(Mat grad, INDArray x, INDArray y, boolean tx, boolean ty) {
-    INDArray g = stage(grad.rows, grad.cols);
-    grad.toNd(g);
-    Nd4j.gemm(x, y, g, tx, ty, 1.0, 1.0);
-    grad.fromNd(g);
-  }
-
   /** The var's value staged off-heap once per tape (weights are used forward and backward). */
-  private INDArray staged(Var v) {
-    if (v.staged == null) {
-      v.staged = stage(v.rows(), v.cols());
-      v.value.toNd(v.staged);
-    }
+  private Pointer staged(Var v) {
+    if (v.staged == null) v.staged = blas.stage(v.value);
     return v.staged;
-  }
-
-  private INDArray stage(int rows, int cols) {
-    ArrayDeque<INDArray> q = ndPool.get(key(rows, cols));
-    INDArray m = (q == null || q.isEmpty()) ? Nd4j.createUninitialized(dtype, new long[] {rows, cols}, 'c') : q.pop();
-    ndInUse.add(m);
-    return m;
   }
 
   /** x (n x m) plus the row vector b (1 x m) on every row. */

@@ -10,12 +10,21 @@ import org.nd4j.nativeblas.NativeOpsHolder;
 public final class Threads {
   private Threads() {}
 
+  private static volatile int parallelism = 1;
+
+  /** Threads for PAL's own element-wise loops over large arrays (1 = sequential). */
+  public static int parallelism() {
+    return parallelism;
+  }
+
   public static void set(int n) {
     int t = Math.max(1, n);
+    parallelism = t;
     Nd4j.getEnvironment().setMaxThreads(t);
     Nd4j.getEnvironment().setMaxMasterThreads(t);
     NativeOpsHolder.getInstance().getDeviceNativeOps().setOmpNumThreads(t);
     Nd4j.factory().blas().setMaxThreads(t);
+    org.bytedeco.openblas.global.openblas.blas_set_num_threads(t);
   }
 
   public static int fromEnvironment() {

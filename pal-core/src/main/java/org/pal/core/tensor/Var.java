@@ -9,7 +9,7 @@ public final class Var {
   final boolean requiresGrad;
   Mat grad;
   /** Off-heap copy of the value for BLAS, made on first use by a matrix product. */
-  org.nd4j.linalg.api.ndarray.INDArray staged;
+  org.bytedeco.javacpp.Pointer staged;
   /** Non-null for trainable parameters: gradients accumulate straight into the parameter's buffer. */
   final Param param;
 

@@ -7,7 +7,8 @@ import org.pal.core.tensor.ParamStore;
 
 /**
  * Adam with one learning rate and weight decay per parameter group (PyTorch semantics: decay is
- * added to the gradient). Works on the store's flat buffers one contiguous group segment at a time.
+ * added to the gradient). Works on the store's flat buffers one contiguous group segment at a time,
+ * and leaves the gradients zeroed for the next step.
  */
 public final class Adam {
   private static final double B1 = 0.9, B2 = 0.999, EPS = 1e-8;
@@ -48,19 +49,37 @@ public final class Adam {
           double vi = B2 * v.get(i) + (1 - B2) * gi * gi;
           m.set(i, mi);
           v.set(i, vi);
+          g.set(i, 0);
           p.set(i, p.get(i) - stepSize * mi / (Math.sqrt(vi) / sqrtBc2 + EPS));
         }
       }
     }
   }
 
-  /** The float32 update on raw arrays: one pass, no branches, so the JIT vectorises it. */
+  /**
+   * The float32 update on raw arrays, one pass that also zeroes the gradient for the next step; large
+   * groups are split across {@link org.pal.core.tensor.Threads#parallelism()} threads (elements are
+   * independent, so the result does not depend on the split).
+   */
   private void stepFloat(Mat p, Mat g, int from, int to, float wd, float stepSize, float sqrtBc2) {
+    int threads = org.pal.core.tensor.Threads.parallelism();
+    int n = to - from;
+    if (threads > 1 && n >= 1 << 16) {
+      int chunk = (n + threads - 1) / threads;
+      java.util.stream.IntStream.range(0, threads).parallel().forEach(t ->
+          stepFloatRange(p, g, from + t * chunk, Math.min(to, from + (t + 1) * chunk), wd, stepSize, sqrtBc2));
+    } else {
+      stepFloatRange(p, g, from, to, wd, stepSize, sqrtBc2);
+    }
+  }
+
+  private void stepFloatRange(Mat p, Mat g, int from, int to, float wd, float stepSize, float sqrtBc2) {
     float[] pf = p.floats(), gf = g.floats(), mf = m.floats(), vf = v.floats();
     int po = p.offset(), go = g.offset(), mo = m.offset(), vo = v.offset();
     float b1 = (float) B1, b2 = (float) B2, c1 = (float) (1 - B1), c2 = (float) (1 - B2), eps = (float) EPS;
     for (int i = from; i < to; i++) {
       float gi = gf[go + i] + wd * pf[po + i];
+      gf[go + i] = 0;
       float mi = b1 * mf[mo + i] + c1 * gi;
       float vi = b2 * vf[vo + i] + c2 * gi * gi;
       mf[mo + i] = mi;

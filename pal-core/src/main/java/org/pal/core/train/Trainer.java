@@ -78,6 +78,7 @@ public final class Trainer {
       }
     }
     Tape tape = new Tape(model.params().dtype());
+    model.params().zeroGrad(); // Adam.step leaves them zeroed from here on
     int[] train = new int[split.train().length];
     int n = train.length, bs = spec.batchSize();
     long t0 = System.nanoTime();
@@ -96,7 +97,6 @@ public final class Trainer {
       for (int from = 0; from < limit; from += bs) {
         int to = Math.min(limit, from + bs);
         tape.reset();
-        model.params().zeroGrad();
         Batch b = Batch.gather(tape, data, train, from, to, userRow);
         Var margins = model.margins(tape, b, model.users(), noise);
         Var loss = model.loss(tape, margins, b);
