@@ -35,8 +35,7 @@ public final class LinearProjector implements Projector {
 
   @Override
   public Var apply(Tape tape, Var x, Random random) {
-    Var y = tape.matmul(x, tape.param(w));
-    return b == null ? y : tape.addRow(y, tape.param(b));
+    return b == null ? tape.matmul(x, tape.param(w)) : tape.affine(x, tape.param(w), tape.param(b));
   }
 
   @Override public int inDim() { return in; }

@@ -126,20 +126,84 @@ public final class Tape {
     record(o, () -> {
       if (o.grad == null) return;
       Pointer gs = blas.stage(o.grad);
-      if (a.requiresGrad) { // dA += dC B^T
-        Mat ga = gradOf(a);
-        Pointer p = blas.stage(ga);
-        blas.gemm(false, true, n, k, m, gs, m, bs, m, 1.0, p, k);
-        blas.copyBack(p, ga);
-      }
-      if (b.requiresGrad) { // dB += A^T dC
-        Mat gb = gradOf(b);
-        Pointer p = blas.stage(gb);
-        blas.gemm(true, false, k, m, n, as, k, gs, m, 1.0, p, m);
-        blas.copyBack(p, gb);
-      }
+      if (a.requiresGrad) gemmGrad(a, false, true, n, k, m, gs, m, bs, m); // dA += dC B^T
+      if (b.requiresGrad) gemmGrad(b, true, false, k, m, n, as, k, gs, m); // dB += A^T dC
     });
     return o;
+  }
+
+  /**
+   * x (n x k) times w (k x m) plus the row vector b (1 x m) on every row: a dense layer. The bias
+   * goes into BLAS's output (beta = 1), which saves a pass over the output.
+   */
+  public Var affine(Var x, Var w, Var b) {
+    if (x.cols() != w.rows() || b.rows() != 1 || b.cols() != w.cols()) {
+      throw PalException.internal("affine: " + x.rows() + "x" + x.cols() + " times " + w.rows() + "x" + w.cols() + " plus " + b.rows() + "x" + b.cols());
+    }
+    int n = x.rows(), k = x.cols(), m = w.cols();
+    Pointer xs = staged(x), ws = staged(w);
+    Mat c = alloc(n, m);
+    for (int i = 0; i < n; i++) rowCopy(b.value, 0, c, i);
+    Pointer cs = blas.stage(c);
+    blas.gemm(false, false, n, m, k, xs, k, ws, m, 1.0, cs, m);
+    blas.copyBack(cs, c);
+    Var o = out(c, x, w, b);
+    record(o, () -> {
+      if (o.grad == null) return;
+      if (b.requiresGrad) sumColumnsInto(o.grad, gradOf(b));
+      Pointer gs = blas.stage(o.grad);
+      if (x.requiresGrad) gemmGrad(x, false, true, n, k, m, gs, m, ws, m);
+      if (w.requiresGrad) gemmGrad(w, true, false, k, m, n, xs, k, gs, m);
+    });
+    return o;
+  }
+
+  private static void rowCopy(Mat src, int srcRow, Mat dst, int dstRow) {
+    int m = src.cols;
+    if (dst.f != null) System.arraycopy(src.f, src.off + srcRow * m, dst.f, dst.off + dstRow * m, m);
+    else System.arraycopy(src.d, src.off + srcRow * m, dst.d, dst.off + dstRow * m, m);
+  }
+
+  /** dst (1 x m) += column sums of g (n x m). */
+  private static void sumColumnsInto(Mat g, Mat dst) {
+    int n = g.rows, m = g.cols;
+    if (g.f != null) {
+      float[] gf = g.f, df = dst.f;
+      for (int i = 0; i < n; i++) {
+        int go = g.off + i * m;
+        for (int j = 0; j < m; j++) df[dst.off + j] += gf[go + j];
+      }
+    } else {
+      for (int i = 0; i < n; i++) for (int j = 0; j < m; j++) dst.add(j, g.get(i * m + j));
+    }
+  }
+
+  /**
+   * grad(x) += op(a) op(b) through BLAS. A gradient not yet allocated is written directly (beta = 0),
+   * saving the zero fill and a copy; an existing one is staged and accumulated into.
+   */
+  private void gemmGrad(Var x, boolean ta, boolean tb, int m, int n, int k, Pointer a, int lda, Pointer b, int ldb) {
+    Pointer p;
+    double beta;
+    if (x.grad == null) {
+      x.grad = alloc(m, n);
+      p = blas.buffer(m * n);
+      beta = 0.0;
+    } else {
+      p = blas.stage(x.grad);
+      beta = 1.0;
+    }
+    blas.gemm(ta, tb, m, n, k, a, lda, b, ldb, beta, p, n);
+    blas.copyBack(p, x.grad);
+  }
+
+  /**
+   * grad(x) += g. When x has no gradient yet, g itself becomes it (no copy): g belongs to an op whose
+   * backward step is running now and reads it no more after this call.
+   */
+  private void passGrad(Var x, Mat g) {
+    if (x.grad == null && x.param == null) x.grad = g;
+    else gradOf(x).addScaled(g, 1.0);
   }
 
   /** The var's value staged off-heap once per tape (weights are used forward and backward). */
@@ -166,19 +230,8 @@ public final class Tape {
     Var o = out(y, x, b);
     record(o, () -> {
       if (o.grad == null) return;
-      if (x.requiresGrad) addInto(gradOf(x), o.grad, 1.0);
-      if (b.requiresGrad) {
-        Mat gb = gradOf(b), g = o.grad;
-        if (g.f != null) {
-          float[] gbf = gb.f, gf = g.f;
-          for (int i = 0; i < n; i++) {
-            int go = g.off + i * m;
-            for (int j = 0; j < m; j++) gbf[gb.off + j] += gf[go + j];
-          }
-        } else {
-          for (int i = 0; i < n; i++) for (int j = 0; j < m; j++) gb.add(j, g.get(i * m + j));
-        }
-      }
+      if (b.requiresGrad) sumColumnsInto(o.grad, gradOf(b));
+      if (x.requiresGrad) passGrad(x, o.grad);
     });
     return o;
   }
@@ -210,8 +263,8 @@ public final class Tape {
     Var o = out(y, a, b);
     record(o, () -> {
       if (o.grad == null) return;
-      if (a.requiresGrad) addInto(gradOf(a), o.grad, 1.0);
-      if (b.requiresGrad) addInto(gradOf(b), o.grad, sb);
+      if (b.requiresGrad) addInto(gradOf(b), o.grad, sb); // before a may take o.grad over
+      if (a.requiresGrad) passGrad(a, o.grad);
     });
     return o;
   }
@@ -595,15 +648,15 @@ public final class Tape {
   /** [a; b]: a's rows then b's rows. */
   public Var stackRows(Var a, Var b) {
     if (a.cols() != b.cols()) throw PalException.internal("stackRows: " + a.cols() + " vs " + b.cols() + " columns");
-    int na = a.value.size(), nb = b.value.size();
+    int na = a.value.size();
     Mat y = alloc(a.rows() + b.rows(), a.cols());
-    for (int i = 0; i < na; i++) y.set(i, a.value.get(i));
-    for (int i = 0; i < nb; i++) y.set(na + i, b.value.get(i));
+    Mat.view(y, 0, a.rows(), a.cols()).copyFrom(a.value);
+    Mat.view(y, na, b.rows(), b.cols()).copyFrom(b.value);
     Var o = out(y, a, b);
     record(o, () -> {
       if (o.grad == null) return;
-      if (a.requiresGrad) { Mat g = gradOf(a); for (int i = 0; i < na; i++) g.add(i, o.grad.get(i)); }
-      if (b.requiresGrad) { Mat g = gradOf(b); for (int i = 0; i < nb; i++) g.add(i, o.grad.get(na + i)); }
+      if (a.requiresGrad) passGrad(a, Mat.view(o.grad, 0, a.rows(), a.cols()));
+      if (b.requiresGrad) passGrad(b, Mat.view(o.grad, na, b.rows(), b.cols()));
     });
     return o;
   }
@@ -611,14 +664,13 @@ public final class Tape {
   /** Rows [from, to) of x. */
   public Var sliceRows(Var x, int from, int to) {
     int m = x.cols();
-    Mat y = alloc(to - from, m);
-    int base = from * m, n = y.size();
-    for (int i = 0; i < n; i++) y.set(i, x.value.get(base + i));
+    int base = from * m;
+    // values never change once computed, so a view is as good as a copy
+    Mat y = Mat.view(x.value, base, to - from, m);
     Var o = out(y, x);
     record(o, () -> {
       if (o.grad == null || !x.requiresGrad) return;
-      Mat g = gradOf(x);
-      for (int i = 0; i < n; i++) g.add(base + i, o.grad.get(i));
+      Mat.view(gradOf(x), base, to - from, m).addScaled(o.grad, 1.0);
     });
     return o;
   }

@@ -30,6 +30,17 @@ class TapeGradientTest {
   }
 
   @Test void matmul() { check("matmul", 4, 3, 3, 5, (t, v) -> t.matmul(v[0], v[1])); }
+  @Test void affine() {
+    ParamStore s = new ParamStore(DataType.DOUBLE);
+    Param x = s.create("x", "g", 5, 4, Init.normal(1)), w = s.create("w", "g", 4, 3, Init.normal(1)), b = s.create("b", "g", 1, 3, Init.normal(1));
+    s.seal(2);
+    GradCheck.Result r = GradCheck.run(s, t -> {
+      Var y = t.affine(t.param(x), t.param(w), t.param(b));
+      Var z = t.gelu(t.add(y, y)); // a var used twice: gradients must accumulate, not alias
+      return t.mean(t.sumRows(t.mul(z, t.stackRows(t.sliceRows(y, 2, 5), t.sliceRows(y, 0, 2)))));
+    }, 100);
+    assertThat(r.worst()).as(r.worstAt()).isLessThan(1e-5);
+  }
   @Test void addRow() { check("addRow", 4, 3, 1, 3, (t, v) -> t.addRow(v[0], v[1])); }
   @Test void addSubMul() {
     check("add", 3, 4, 3, 4, (t, v) -> t.add(v[0], v[1]));
