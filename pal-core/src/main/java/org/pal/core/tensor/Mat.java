@@ -69,7 +69,14 @@ public final class Mat {
   /** this += alpha * src, element-wise (same size). */
   public void addScaled(Mat src, double alpha) {
     int n = size();
-    if (f != null && src.f != null) {
+    if (f != null && src.f != null && off == src.off) {
+      // one index expression for both arrays, so C2 vectorises
+      float a = (float) alpha;
+      float[] x = src.f;
+      int hi = off + n;
+      if (a == 1f) for (int i = off; i < hi; i++) f[i] += x[i];
+      else for (int i = off; i < hi; i++) f[i] += a * x[i];
+    } else if (f != null && src.f != null) {
       float a = (float) alpha;
       float[] x = src.f;
       int so = src.off;

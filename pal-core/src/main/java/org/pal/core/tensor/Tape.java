@@ -57,6 +57,17 @@ public final class Tape {
     return ((long) r << 32) | (c & 0xffffffffL);
   }
 
+  /**
+   * m itself when it starts at offset 0, else a pooled copy that does. Hot loops index every array
+   * with the same expression, which C2 vectorises; distinct invariant offsets (views) defeat it.
+   */
+  Mat dense(Mat m) {
+    if (m.off == 0) return m;
+    Mat c = alloc(m.rows, m.cols);
+    c.copyFrom(m);
+    return c;
+  }
+
   /** A pooled matrix with unspecified contents, valid until {@link #reset}. */
   public Mat alloc(int rows, int cols) {
     ArrayDeque<Mat> q = pool.get(key(rows, cols));
@@ -253,10 +264,10 @@ public final class Tape {
     Mat y = alloc(a.rows(), a.cols());
     int n = y.size();
     if (y.f != null) {
-      float[] yf = y.f, af = a.value.f, bf = b.value.f;
-      int yo = y.off, ao = a.value.off, bo = b.value.off;
-      if (sb > 0) for (int i = 0; i < n; i++) yf[yo + i] = af[ao + i] + bf[bo + i];
-      else for (int i = 0; i < n; i++) yf[yo + i] = af[ao + i] - bf[bo + i];
+      Mat av = dense(a.value), bv = dense(b.value);
+      float[] yf = y.f, af = av.f, bf = bv.f;
+      if (sb > 0) for (int i = 0; i < n; i++) yf[i] = af[i] + bf[i];
+      else for (int i = 0; i < n; i++) yf[i] = af[i] - bf[i];
     } else {
       for (int i = 0; i < n; i++) y.set(i, a.value.get(i) + sb * b.value.get(i));
     }
@@ -287,7 +298,11 @@ public final class Tape {
   /** dst = x * y (or dst += x * y), element-wise. */
   private static void mulAdd(Mat dst, Mat x, Mat y, boolean accumulate) {
     int n = dst.size();
-    if (dst.f != null) {
+    if (dst.f != null && dst.off == 0 && x.off == 0 && y.off == 0) {
+      float[] df = dst.f, xf = x.f, yf = y.f;
+      if (accumulate) for (int i = 0; i < n; i++) df[i] += xf[i] * yf[i];
+      else for (int i = 0; i < n; i++) df[i] = xf[i] * yf[i];
+    } else if (dst.f != null) {
       float[] df = dst.f, xf = x.f, yf = y.f;
       int d0 = dst.off, x0 = x.off, y0 = y.off;
       if (accumulate) for (int i = 0; i < n; i++) df[d0 + i] += xf[x0 + i] * yf[y0 + i];
@@ -427,13 +442,14 @@ public final class Tape {
     int n = y.size();
     Mat xv = x.value;
     if (y.f != null) {
+      xv = dense(xv);
       float[] yf = y.f, tf = t.f, xf = xv.f;
       float c = (float) GELU_C, a = (float) GELU_A;
       for (int i = 0; i < n; i++) {
-        float v = xf[xv.off + i];
+        float v = xf[i];
         float th = tanhFloat(c * (v + a * v * v * v));
-        tf[t.off + i] = th;
-        yf[y.off + i] = 0.5f * v * (1 + th);
+        tf[i] = th;
+        yf[i] = 0.5f * v * (1 + th);
       }
     } else {
       for (int i = 0; i < n; i++) {
@@ -443,19 +459,20 @@ public final class Tape {
       }
     }
     Var o = out(y, x);
+    Mat xd = xv;
     record(o, () -> {
       if (o.grad == null || !x.requiresGrad) return;
       Mat g = gradOf(x), dy = o.grad;
-      if (g.f != null) {
-        float[] gf = g.f, df = dy.f, xf = xv.f, tf = t.f;
+      if (g.f != null && g.off == 0 && dy.off == 0 && xd.off == 0) {
+        float[] gf = g.f, df = dy.f, xf = xd.f, tf = t.f;
         float c = (float) GELU_C, a3 = (float) (3 * GELU_A);
         for (int i = 0; i < n; i++) {
-          float v = xf[xv.off + i], th = tf[t.off + i];
-          gf[g.off + i] += df[dy.off + i] * (0.5f * (1 + th) + 0.5f * v * (1 - th * th) * c * (1 + a3 * v * v));
+          float v = xf[i], th = tf[i];
+          gf[i] += df[i] * (0.5f * (1 + th) + 0.5f * v * (1 - th * th) * c * (1 + a3 * v * v));
         }
       } else {
         for (int i = 0; i < n; i++) {
-          double v = xv.get(i), th = t.get(i);
+          double v = xd.get(i), th = t.get(i);
           g.add(i, dy.get(i) * (0.5 * (1 + th) + 0.5 * v * (1 - th * th) * GELU_C * (1 + 3 * GELU_A * v * v)));
         }
       }
@@ -575,7 +592,12 @@ public final class Tape {
   /** Row i of dst = row i of src times c. */
   private static void scaleRow(Mat dst, int i, Mat src, double c) {
     int m = dst.cols;
-    if (dst.f != null) {
+    if (dst.f != null && dst.off == src.off) {
+      float[] df = dst.f, sf = src.f;
+      int lo = dst.off + i * m, hi = lo + m;
+      float cf = (float) c;
+      for (int j = lo; j < hi; j++) df[j] = sf[j] * cf;
+    } else if (dst.f != null) {
       float[] df = dst.f, sf = src.f;
       int d0 = dst.off + i * m, s0 = src.off + i * m;
       float cf = (float) c;
