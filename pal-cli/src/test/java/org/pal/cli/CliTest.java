@@ -1,0 +1,177 @@
+package org.pal.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.pal.core.config.Json;
+import org.pal.core.data.DatasetDirectory;
+import org.pal.core.data.SplitDataset;
+
+/** The {@code pal} command end to end, in process, on a small generated dataset. */
+class CliTest {
+  record Run(int code, String out, String err) {
+    JsonNode json() {
+      try {
+        return Json.mapper().readTree(out.substring(out.indexOf('{')));
+      } catch (Exception e) {
+        throw new AssertionError("not JSON: " + out + err, e);
+      }
+    }
+  }
+
+  static Run pal(String... args) {
+    StringWriter out = new StringWriter(), err = new StringWriter();
+    int code = PalCommand.execute(args, new PrintWriter(out, true), new PrintWriter(err, true));
+    return new Run(code, out.toString(), err.toString());
+  }
+
+  @TempDir static Path dir;
+  static Path data, config;
+
+  @BeforeAll
+  static void generate() throws Exception {
+    data = dir.resolve("data");
+    Run r = pal("generate", "synthetic", "--dim", "8", "--true-k", "2", "--users", "30", "--pairs", "60", "--test-pairs", "30",
+        "--unseen-users", "6", "--unseen-pairs", "20", "--seed", "3", "--out", data.toString());
+    assertThat(r.code()).as(r.err()).isZero();
+    config = dir.resolve("config.json");
+    Files.writeString(config, "{\"model\": {\"type\": \"pal-a\", \"k\": 2, \"dim\": 8, \"projector\": {\"type\": \"linear\", \"bias\": false}},"
+        + " \"loss\": {\"type\": \"hinge\"}, \"trainer\": {\"epochs\": 60, \"batchSize\": 64, \"patience\": 20}}");
+  }
+
+  @Test
+  void pluginsListsEveryExtensionPoint() {
+    Run r = pal("plugins");
+    assertThat(r.code()).isZero();
+    assertThat(r.out()).contains("pal-a", "pal-b", "linear", "mlp", "logistic", "cauchit", "hinge", "softmax", "gumbel-softmax", "partition", "synthetic");
+  }
+
+  @Test
+  void trainEvaluateAdaptScore() throws Exception {
+    Path model = dir.resolve("model");
+    Run t = pal("train", "--config", config.toString(), "--data", data.toString(), "--out", model.toString());
+    assertThat(t.code()).as(t.err()).isZero();
+    assertThat(t.err()).contains("epoch").contains("val-acc");
+    assertThat(Files.exists(model.resolve("pal-model.json"))).isTrue();
+    JsonNode manifest = Json.readTree(model.resolve("pal-model.json"));
+    assertThat(manifest.at("/provenance/seed").asLong()).isZero();
+    assertThat(manifest.at("/provenance/dataHash").asText()).hasSize(64);
+
+    Run e = pal("evaluate", "--model", model.toString(), "--data", data.toString());
+    assertThat(e.code()).as(e.err()).isZero();
+    assertThat(e.json().get("seenAccuracy").asDouble()).isGreaterThan(0.8);
+    assertThat(e.json().get("unseenAccuracy").asDouble()).isGreaterThan(0.75);
+
+    // enrol the dataset's unseen users from their first 20 comparisons each
+    SplitDataset s = DatasetDirectory.read(data);
+    List<String> lines = new ArrayList<>();
+    var byUser = s.byUser(s.unseen());
+    for (var en : byUser.entrySet()) {
+      for (int p : en.getValue().subList(0, 20)) {
+        lines.add(String.format("{\"user\": \"%s\", \"left\": %d, \"right\": %d, \"label\": %d}", s.data().userIds().get(en.getKey()),
+            s.data().pairs().left[p], s.data().pairs().right[p], s.data().pairs().label[p] > 0 ? 1 : 0));
+      }
+    }
+    Path comparisons = dir.resolve("new-users.jsonl");
+    Files.write(comparisons, lines);
+    Path enrolled = dir.resolve("enrolled");
+    Run a = pal("adapt", "--model", model.toString(), "--data", data.toString(), "--comparisons", comparisons.toString(), "--out", enrolled.toString());
+    assertThat(a.code()).as(a.err()).isZero();
+    assertThat(a.json().get("enrolled")).hasSize(6);
+    String newUser = a.json().get("enrolled").get(0).get("user").asText();
+    double wsum = 0;
+    for (JsonNode w : a.json().get("enrolled").get(0).get("weights")) wsum += w.asDouble();
+    assertThat(wsum).isCloseTo(1.0, org.assertj.core.data.Offset.offset(1e-6));
+
+    Run sc = pal("score", "--model", enrolled.toString(), "--data", data.toString(), "--items", "0,1,2", "--user", newUser);
+    assertThat(sc.code()).as(sc.err()).isZero();
+    assertThat(sc.json().get("scores")).hasSize(3);
+    Run sw = pal("score", "--model", model.toString(), "--data", data.toString(), "--items", "0,1", "--weights", "0.5,0.5");
+    assertThat(sw.code()).as(sw.err()).isZero();
+    // rewards are utilities: the preferred item of a pair scores higher for its user
+    assertThat(sw.json().get("scores").get(0).get("reward").asDouble()).isNotEqualTo(sw.json().get("scores").get(1).get("reward").asDouble());
+  }
+
+  @Test
+  void resumeContinuesFromTheLastCheckpoint() {
+    Path model = dir.resolve("resumed"), ck = dir.resolve("ck");
+    Run first = pal("train", "--config", config.toString(), "--data", data.toString(), "--out", model.toString(), "--epochs", "3", "--checkpoint-dir", ck.toString());
+    assertThat(first.code()).as(first.err()).isZero();
+    assertThat(first.json().get("resumed").asBoolean()).isFalse();
+    Run second = pal("train", "--config", config.toString(), "--data", data.toString(), "--out", model.toString(), "--epochs", "5",
+        "--checkpoint-dir", ck.toString(), "--resume");
+    assertThat(second.code()).as(second.err()).isZero();
+    assertThat(second.json().get("resumed").asBoolean()).isTrue();
+    assertThat(second.json().get("epochsRun").asInt()).isEqualTo(5);
+    assertThat(second.err()).contains("epoch 5/5").doesNotContain("epoch 1/5");
+  }
+
+  @Test
+  void badInputExitsWithCode2AndNamesTheProblem() throws Exception {
+    Path model = dir.resolve("bad-model");
+    Run missing = pal("train", "--config", dir.resolve("nope.json").toString(), "--data", data.toString(), "--out", model.toString());
+    assertThat(missing.code()).isEqualTo(2);
+    assertThat(missing.err()).contains("nope.json").contains("does not exist");
+
+    Path badCfg = dir.resolve("bad.json");
+    Files.writeString(badCfg, "{\"model\": {\"type\": \"pal-c\"}}");
+    Run unknown = pal("train", "--config", badCfg.toString(), "--data", data.toString(), "--out", model.toString());
+    assertThat(unknown.code()).isEqualTo(2);
+    assertThat(unknown.err()).contains("model.type = \"pal-c\"").contains("[pal-a, pal-b]");
+
+    Files.writeString(badCfg, "{\"model\": {\"type\": \"pal-a\", \"k\": 0}}");
+    Run k0 = pal("train", "--config", badCfg.toString(), "--data", data.toString(), "--out", model.toString());
+    assertThat(k0.code()).isEqualTo(2);
+    assertThat(k0.err()).contains("k = 0");
+
+    Run noModel = pal("evaluate", "--model", dir.resolve("absent").toString(), "--data", data.toString());
+    assertThat(noModel.code()).isEqualTo(2);
+    assertThat(noModel.err()).contains("absent");
+
+    Path good = dir.resolve("model-for-bad-input");
+    assertThat(pal("train", "--config", config.toString(), "--data", data.toString(), "--out", good.toString(), "--epochs", "2").code()).isZero();
+    Run stranger = pal("score", "--model", good.toString(), "--data", data.toString(), "--items", "0", "--user", "mallory");
+    assertThat(stranger.code()).isEqualTo(2);
+    assertThat(stranger.err()).contains("user = mallory");
+    Run weights = pal("score", "--model", good.toString(), "--data", data.toString(), "--items", "0", "--weights", "0.7,0.7");
+    assertThat(weights.code()).isEqualTo(2);
+    assertThat(weights.err()).contains("sum").contains("1.4");
+    Run item = pal("score", "--model", good.toString(), "--data", data.toString(), "--items", "999999", "--weights", "0.5,0.5");
+    assertThat(item.code()).isEqualTo(2);
+    assertThat(item.err()).contains("--items = 999999");
+
+    Path badLines = dir.resolve("bad.jsonl");
+    Files.writeString(badLines, "{\"user\": \"n1\", \"left\": 0, \"right\": 1, \"label\": 1}\n{\"user\": \"n1\", \"left\": 0, \"label\": 1}\n");
+    Run adapt = pal("adapt", "--model", good.toString(), "--data", data.toString(), "--comparisons", badLines.toString(), "--out", dir.resolve("x").toString());
+    assertThat(adapt.code()).isEqualTo(2);
+    assertThat(adapt.err()).contains("line 2").contains("'right' is missing");
+    assertThat(Files.exists(dir.resolve("x"))).isFalse();
+
+    Run usage = pal("train", "--nonsense");
+    assertThat(usage.code()).isEqualTo(2);
+  }
+
+  @Test
+  void experimentWritesResultsWithTheRunSchema() throws Exception {
+    Path out = dir.resolve("exp");
+    Run r = pal("experiment", "synthetic", "--dim", "8", "--true-k", "2", "--users", "20", "--pairs", "40", "--unseen-users", "5",
+        "--k", "1,2", "--seeds", "0", "--epochs", "20", "--out", out.toString());
+    assertThat(r.code()).as(r.err()).isZero();
+    assertThat(r.out()).contains("seen acc").contains("± ");
+    JsonNode runs = Json.readTree(out.resolve("results.json"));
+    assertThat(runs).hasSize(2);
+    for (String f : List.of("model", "k", "seed", "seenAccuracy", "unseenAccuracy", "zeroShotAccuracy", "trainSeconds", "pairsPerSecond")) {
+      assertThat(runs.get(0).has(f)).as(f).isTrue();
+    }
+    assertThat(runs.get(1).get("k").asInt()).isEqualTo(2);
+  }
+}
