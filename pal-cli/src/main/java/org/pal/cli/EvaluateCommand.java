@@ -28,6 +28,12 @@ final class EvaluateCommand implements Runnable {
     PalCommand.configureThreads(threads);
     PalModel m = ModelArchive.load(Pal.load().registry(), model);
     SplitDataset split = DatasetDirectory.read(data);
+    if (split.data().items().dim() != m.itemDim()) {
+      throw PalException.badInput("items.dim", split.data().items().dim(), "the model was trained on item dimension " + m.itemDim());
+    }
+    if (split.data().promptDim() != m.promptDim()) {
+      throw PalException.badInput("prompts.dim", split.data().promptDim(), "the model was trained on prompt dimension " + m.promptDim());
+    }
     if (!split.ids(split.seenUsers()).equals(m.userIds())) {
       throw PalException.badInput("data", data, "its seen users differ from the model's " + m.userIds().size()
           + " users; evaluate on the dataset the model was trained on, or enrol new users with 'pal adapt'");

@@ -156,8 +156,38 @@ class CliTest {
     assertThat(adapt.err()).contains("line 2").contains("'right' is missing");
     assertThat(Files.exists(dir.resolve("x"))).isFalse();
 
+    // NaN in an embedding table, a dataset of another dimension, an empty validation split
+    Path nanData = dir.resolve("nan-data");
+    SplitDataset s = DatasetDirectory.read(data);
+    float[] items = s.data().items().data().clone();
+    items[5 * s.data().items().dim() + 2] = Float.NaN;
+    org.pal.core.archive.Npy.writeFloats(copyDir(data, nanData).resolve("items.npy"), s.data().items().rows(), s.data().items().dim(), items);
+    Run nan = pal("train", "--config", config.toString(), "--data", nanData.toString(), "--out", model.toString());
+    assertThat(nan.code()).isEqualTo(2);
+    assertThat(nan.err()).contains("items[row 5, column 2] = NaN");
+    Path wide = dir.resolve("wide-data");
+    assertThat(pal("generate", "synthetic", "--dim", "4", "--users", "5", "--pairs", "10", "--out", wide.toString()).code()).isZero();
+    Run dim = pal("evaluate", "--model", good.toString(), "--data", wide.toString());
+    assertThat(dim.code()).isEqualTo(2);
+    assertThat(dim.err()).contains("items.dim = 4").contains("8");
+    Path noVal = copyDir(data, dir.resolve("no-val"));
+    int[] split = org.pal.core.archive.Npy.read(noVal.resolve("pair_split.npy")).toInts();
+    for (int i = 0; i < split.length; i++) if (split[i] == 1) split[i] = 0;
+    org.pal.core.archive.Npy.writeInts(noVal.resolve("pair_split.npy"), split.length, 1, split);
+    Run empty = pal("train", "--config", config.toString(), "--data", noVal.toString(), "--out", model.toString());
+    assertThat(empty.code()).isEqualTo(2);
+    assertThat(empty.err()).contains("split.validation").contains("empty");
+
     Run usage = pal("train", "--nonsense");
     assertThat(usage.code()).isEqualTo(2);
+  }
+
+  private static Path copyDir(Path from, Path to) throws Exception {
+    Files.createDirectories(to);
+    try (var files = Files.list(from)) {
+      for (Path f : files.toList()) Files.copy(f, to.resolve(f.getFileName()));
+    }
+    return to;
   }
 
   @Test
