@@ -11,6 +11,8 @@ public final class Param {
   Mat grad;
   long offset;
   boolean frozen;
+  /** True while the gradient is known to be all zeros (after zeroGrad or an optimizer step): BLAS may overwrite it. */
+  boolean gradZero;
 
   Param(String name, String group, int rows, int cols, Init init) {
     this.name = name;
@@ -28,4 +30,7 @@ public final class Param {
   public Mat grad() { return grad; }
   public boolean frozen() { return frozen; }
   public long offset() { return offset; }
+
+  /** Declares the gradient all zeros (optimizers that zero it themselves call this). */
+  public void markGradZero() { gradZero = true; }
 }

@@ -120,6 +120,12 @@ public final class ParamStore {
   public void zeroGrad() {
     requireSealed();
     flatGrad.fill(0);
+    markGradsZero();
+  }
+
+  /** For optimizers that leave the gradients zeroed: lets the tape overwrite instead of accumulate. */
+  public void markGradsZero() {
+    for (Param p : params.values()) p.gradZero = true;
   }
 
   private void requireSealed() {

@@ -106,7 +106,19 @@ public final class Tape {
     return new Var(value, rg, null);
   }
 
+  /**
+   * Allocates x's gradient without zeroing it when x has none yet (not for parameters), returning
+   * true: the caller then writes it instead of adding to it, saving a fill and a read per element.
+   */
+  private boolean claimFresh(Var x) {
+    if (x.param != null) x.param.gradZero = false; // about to be accumulated into
+    if (x.grad != null || x.param != null) return false;
+    x.grad = alloc(x.value.rows, x.value.cols);
+    return true;
+  }
+
   private Mat gradOf(Var v) {
+    if (v.param != null) v.param.gradZero = false;
     if (v.grad == null) v.grad = zeros(v.value.rows, v.value.cols);
     return v.grad;
   }
@@ -196,8 +208,9 @@ public final class Tape {
   private void gemmGrad(Var x, boolean ta, boolean tb, int m, int n, int k, Pointer a, int lda, Pointer b, int ldb) {
     Pointer p;
     double beta;
-    if (x.grad == null) {
-      x.grad = alloc(m, n);
+    if (x.grad == null || (x.param != null && x.param.gradZero)) {
+      if (x.grad == null) x.grad = alloc(m, n);
+      if (x.param != null) x.param.gradZero = false;
       p = blas.buffer(m * n);
       beta = 0.0;
     } else {
@@ -266,8 +279,10 @@ public final class Tape {
     if (y.f != null) {
       Mat av = dense(a.value), bv = dense(b.value);
       float[] yf = y.f, af = av.f, bf = bv.f;
-      if (sb > 0) for (int i = 0; i < n; i++) yf[i] = af[i] + bf[i];
-      else for (int i = 0; i < n; i++) yf[i] = af[i] - bf[i];
+      Par.forRange(n, (lo, hi) -> {
+        if (sb > 0) for (int i = lo; i < hi; i++) yf[i] = af[i] + bf[i];
+        else for (int i = lo; i < hi; i++) yf[i] = af[i] - bf[i];
+      });
     } else {
       for (int i = 0; i < n; i++) y.set(i, a.value.get(i) + sb * b.value.get(i));
     }
@@ -289,8 +304,8 @@ public final class Tape {
     Var o = out(y, a, b);
     record(o, () -> {
       if (o.grad == null) return;
-      if (a.requiresGrad) mulAdd(gradOf(a), o.grad, b.value, true);
-      if (b.requiresGrad) mulAdd(gradOf(b), o.grad, a.value, true);
+      if (a.requiresGrad) { boolean w = claimFresh(a); mulAdd(a.grad, o.grad, b.value, !w); }
+      if (b.requiresGrad) { boolean w = claimFresh(b); mulAdd(b.grad, o.grad, a.value, !w); }
     });
     return o;
   }
@@ -300,8 +315,10 @@ public final class Tape {
     int n = dst.size();
     if (dst.f != null && dst.off == 0 && x.off == 0 && y.off == 0) {
       float[] df = dst.f, xf = x.f, yf = y.f;
-      if (accumulate) for (int i = 0; i < n; i++) df[i] += xf[i] * yf[i];
-      else for (int i = 0; i < n; i++) df[i] = xf[i] * yf[i];
+      Par.forRange(n, (lo, hi) -> {
+        if (accumulate) for (int i = lo; i < hi; i++) df[i] += xf[i] * yf[i];
+        else for (int i = lo; i < hi; i++) df[i] = xf[i] * yf[i];
+      });
     } else if (dst.f != null) {
       float[] df = dst.f, xf = x.f, yf = y.f;
       int d0 = dst.off, x0 = x.off, y0 = y.off;
@@ -444,13 +461,7 @@ public final class Tape {
     if (y.f != null) {
       xv = dense(xv);
       float[] yf = y.f, tf = t.f, xf = xv.f;
-      float c = (float) GELU_C, a = (float) GELU_A;
-      for (int i = 0; i < n; i++) {
-        float v = xf[i];
-        float th = tanhFloat(c * (v + a * v * v * v));
-        tf[i] = th;
-        yf[i] = 0.5f * v * (1 + th);
-      }
+      Par.forRange(n, (lo, hi) -> geluForward(xf, yf, tf, lo, hi));
     } else {
       for (int i = 0; i < n; i++) {
         double v = xv.get(i), th = tanh(GELU_C * (v + GELU_A * v * v * v));
@@ -462,15 +473,13 @@ public final class Tape {
     Mat xd = xv;
     record(o, () -> {
       if (o.grad == null || !x.requiresGrad) return;
-      Mat g = gradOf(x), dy = o.grad;
+      boolean write = claimFresh(x);
+      Mat g = x.grad, dy = o.grad;
       if (g.f != null && g.off == 0 && dy.off == 0 && xd.off == 0) {
         float[] gf = g.f, df = dy.f, xf = xd.f, tf = t.f;
-        float c = (float) GELU_C, a3 = (float) (3 * GELU_A);
-        for (int i = 0; i < n; i++) {
-          float v = xf[i], th = tf[i];
-          gf[i] += df[i] * (0.5f * (1 + th) + 0.5f * v * (1 - th * th) * c * (1 + a3 * v * v));
-        }
+        Par.forRange(n, (lo, hi) -> geluBackward(gf, df, xf, tf, lo, hi, write));
       } else {
+        if (write) g.fill(0);
         for (int i = 0; i < n; i++) {
           double v = xd.get(i), th = t.get(i);
           g.add(i, dy.get(i) * (0.5 * (1 + th) + 0.5 * v * (1 - th * th) * GELU_C * (1 + 3 * GELU_A * v * v)));
@@ -478,6 +487,31 @@ public final class Tape {
       }
     });
     return o;
+  }
+
+  private static void geluForward(float[] xf, float[] yf, float[] tf, int lo, int hi) {
+    float c = (float) GELU_C, a = (float) GELU_A;
+    for (int i = lo; i < hi; i++) {
+      float v = xf[i];
+      float th = tanhFloat(c * (v + a * v * v * v));
+      tf[i] = th;
+      yf[i] = 0.5f * v * (1 + th);
+    }
+  }
+
+  private static void geluBackward(float[] gf, float[] df, float[] xf, float[] tf, int lo, int hi, boolean write) {
+    float c = (float) GELU_C, a3 = (float) (3 * GELU_A);
+    if (write) {
+      for (int i = lo; i < hi; i++) {
+        float v = xf[i], th = tf[i];
+        gf[i] = df[i] * (0.5f * (1 + th) + 0.5f * v * (1 - th * th) * c * (1 + a3 * v * v));
+      }
+    } else {
+      for (int i = lo; i < hi; i++) {
+        float v = xf[i], th = tf[i];
+        gf[i] += df[i] * (0.5f * (1 + th) + 0.5f * v * (1 - th * th) * c * (1 + a3 * v * v));
+      }
+    }
   }
 
   public static double gelu(double v) {

@@ -32,6 +32,7 @@ public final class Adam {
 
   public void step() {
     step++;
+    store.markGradsZero(); // every group's gradient is zeroed below
     Mat p = store.flatValue(), g = store.flatGrad();
     double bc1 = 1 - Math.pow(B1, step), bc2 = 1 - Math.pow(B2, step);
     for (int r = 0; r < ranges.size(); r++) {
