@@ -48,8 +48,10 @@ public final class PalCommand implements Runnable {
   }
 
   private static void quietNd4j() {
-    // ND4J logs its backend banner through SLF4J; without a binding SLF4J prints a warning: silence both
-    System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn");
+    // ND4J logs its backend banner at INFO through SLF4J (bound to slf4j-simple): keep warnings only
+    if (System.getProperty("org.slf4j.simpleLogger.defaultLogLevel") == null) {
+      System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn");
+    }
     if (System.getProperty("org.bytedeco.javacpp.maxPhysicalBytes") == null) {
       System.setProperty("org.bytedeco.javacpp.maxPhysicalBytes", "0");
     }
