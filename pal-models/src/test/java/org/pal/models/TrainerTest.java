@@ -64,6 +64,10 @@ class TrainerTest {
     PalModel first = model(PAL_B, split);
     fit(first, split, dir.resolve("killed"), false, 3);
     assertThat(Files.readString(dir.resolve("killed/LATEST")).trim()).isEqualTo("epoch-000003");
+    // what a kill in the middle of writing epoch 4 leaves: a temporary directory and a temporary LATEST
+    Files.createDirectories(dir.resolve("killed/.epoch-000004.tmp123"));
+    Files.writeString(dir.resolve("killed/.epoch-000004.tmp123/state.json"), "{\"epochsDone\": 4, \"adamS");
+    Files.writeString(dir.resolve("killed/.LATEST123.tmp"), "epoch-0000");
     PalModel resumed = model(PAL_B, split);
     TrainResult r = fit(resumed, split, dir.resolve("killed"), true, 6);
     assertThat(r.resumed()).isTrue();
