@@ -1,6 +1,2 @@
-/**
- * Frozen encoders (ONNX Runtime sentence transformers and CLIP) behind the
- * {@link org.pal.core.spi.Embedder} extension point. Not built yet: the engine trains on
- * precomputed embedding tables; the encoders are the next issue.
- */
+/** Frozen encoders behind the {@link org.pal.core.spi.Embedder} extension point: ONNX Runtime sentence transformers and the on-disk embedding cache. */
 package org.pal.embeddings;
