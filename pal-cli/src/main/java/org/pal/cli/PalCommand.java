@@ -10,7 +10,7 @@ import picocli.CommandLine.Command;
 @Command(name = "pal", mixinStandardHelpOptions = true, version = "pal 0.1.0",
     description = "Personalized reward models from heterogeneous pairwise preferences (PAL, ICLR 2025).",
     subcommands = {PluginsCommand.class, GenerateCommand.class, TrainCommand.class, EvaluateCommand.class,
-        AdaptCommand.class, ScoreCommand.class, ExperimentCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
+        AdaptCommand.class, ScoreCommand.class, EmbedCommand.class, ExperimentCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
 public final class PalCommand implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
@@ -51,6 +51,10 @@ public final class PalCommand implements Runnable {
     // ND4J logs its backend banner at INFO through SLF4J (bound to slf4j-simple): keep warnings only
     if (System.getProperty("org.slf4j.simpleLogger.defaultLogLevel") == null) {
       System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn");
+    }
+    // DJL probes for CUDA on load and warns when there is none: not news for a CPU run
+    if (System.getProperty("org.slf4j.simpleLogger.log.ai.djl") == null) {
+      System.setProperty("org.slf4j.simpleLogger.log.ai.djl", "error");
     }
     if (System.getProperty("org.bytedeco.javacpp.maxPhysicalBytes") == null) {
       System.setProperty("org.bytedeco.javacpp.maxPhysicalBytes", "0");

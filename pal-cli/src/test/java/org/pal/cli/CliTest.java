@@ -191,6 +191,41 @@ class CliTest {
   }
 
   @Test
+  void embedWritesVectorsInInputOrderAndTheSecondRunHitsTheCache() throws Exception {
+    Path in = dir.resolve("texts.csv"), out = dir.resolve("emb"), cache = dir.resolve("cache");
+    Files.writeString(in, "id,text\nq1,\"The cat sat on the mat, quietly.\"\nq2,Dogs bark at night.\nq3,The cat sat on the mat quietly.\n");
+    Run first = pal("embed", "--input", in.toString(), "--column", "text", "--id-column", "id", "--out", out.toString(), "--cache", cache.toString(),
+        "--encoder", writeEncoder("builtin:all-minilm-l6-v2-q").toString());
+    assertThat(first.code()).as(first.err()).isZero();
+    assertThat(first.json().get("encoded").asInt()).isEqualTo(3);
+    var a = org.pal.core.archive.Npy.read(out.resolve("embeddings.npy"));
+    assertThat(a.rows()).isEqualTo(3);
+    assertThat(a.cols()).isEqualTo(384);
+    assertThat(Files.readAllLines(out.resolve("ids.txt"))).containsExactly("q1", "q2", "q3");
+    double near = 0, far = 0;
+    for (int j = 0; j < 384; j++) { near += a.values()[j] * a.values()[2 * 384 + j]; far += a.values()[j] * a.values()[384 + j]; }
+    assertThat(near).isGreaterThan(far);
+    Run second = pal("embed", "--input", in.toString(), "--column", "text", "--out", out.toString(), "--cache", cache.toString(),
+        "--encoder", writeEncoder("builtin:all-minilm-l6-v2-q").toString());
+    assertThat(second.code()).as(second.err()).isZero();
+    assertThat(second.json().get("encoded").asInt()).isZero();
+    assertThat(second.json().get("cacheHits").asInt()).isEqualTo(3);
+
+    Path bad = dir.resolve("bad.csv"), badOut = dir.resolve("emb-bad");
+    Files.writeString(bad, "id,text\nq1,fine\nq2,\n");
+    Run empty = pal("embed", "--input", bad.toString(), "--column", "text", "--out", badOut.toString(), "--no-cache");
+    assertThat(empty.code()).isEqualTo(2);
+    assertThat(empty.err()).contains("row 2").contains("must not be empty");
+    assertThat(Files.exists(badOut)).isFalse();
+  }
+
+  private static Path writeEncoder(String model) throws Exception {
+    Path p = dir.resolve("encoder-" + model.replace(':', '-') + ".json");
+    Files.writeString(p, "{\"type\": \"onnx-sentence\", \"model\": \"" + model + "\"}");
+    return p;
+  }
+
+  @Test
   void experimentWritesResultsWithTheRunSchema() throws Exception {
     Path out = dir.resolve("exp");
     Run r = pal("experiment", "synthetic", "--dim", "8", "--true-k", "2", "--users", "20", "--pairs", "40", "--unseen-users", "5",

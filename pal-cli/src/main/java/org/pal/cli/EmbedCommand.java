@@ -1,0 +1,90 @@
+package org.pal.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import org.pal.core.PalException;
+import org.pal.core.archive.AtomicFiles;
+import org.pal.core.archive.Npy;
+import org.pal.core.config.ComponentRegistry;
+import org.pal.core.config.Json;
+import org.pal.core.config.Pal;
+import org.pal.core.config.PalConfig;
+import org.pal.core.spi.BuildContext;
+import org.pal.core.spi.Embedder;
+import org.pal.core.spi.ExtensionPoint;
+import org.pal.datasets.TableFile;
+import org.pal.embeddings.CachingEmbedder;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+@Command(name = "embed", description = {"Embed a text column of a JSONL, CSV or Parquet file into DIR/embeddings.npy (float32, one row per record,",
+    "in input order) and DIR/ids.txt. Default encoder: the embedded all-MiniLM-L6-v2; vectors are cached on disk."})
+final class EmbedCommand implements Runnable {
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+  @Option(names = "--input", required = true, description = "a .jsonl, .csv, .tsv or .parquet file") Path input;
+  @Option(names = "--column", required = true, description = "the text column to embed") String column;
+  @Option(names = "--id-column", description = "column written to ids.txt (default: the row number)") String idColumn;
+  @Option(names = "--out", required = true, description = "output directory") Path out;
+  @Option(names = "--encoder", description = "JSON embedder config, e.g. {\"type\": \"onnx-sentence\", \"model\": \"DIR\"}") Path encoder;
+  @Option(names = "--cache", description = "embedding cache directory (default ${DEFAULT-VALUE})", defaultValue = "${sys:user.home}/.cache/pal/embeddings") Path cache;
+  @Option(names = "--no-cache", description = "do not read or write the cache") boolean noCache;
+
+  @Override
+  public void run() {
+    PrintWriter err = spec.commandLine().getErr();
+    List<String> texts = TableFile.readColumn(input, column);
+    for (int i = 0; i < texts.size(); i++) {
+      String t = texts.get(i);
+      if (t == null || t.isBlank()) throw PalException.badInput(input + " row " + (i + 1) + " column " + column, t == null ? "null" : "\"\"", "texts to embed must not be empty; drop or fill that row");
+    }
+    List<String> ids = idColumn == null ? null : TableFile.readColumn(input, idColumn);
+    ComponentRegistry registry = Pal.load().registry();
+    JsonNode cfg = encoder != null ? Json.readTree(encoder) : PalConfig.typed("onnx-sentence");
+    try (Embedder base = registry.create(ExtensionPoint.EMBEDDER, cfg, new BuildContext(registry, null, "", "", 0, 0, 0, 0, 1, "encoder"))) {
+      Embedder e = noCache || base instanceof CachingEmbedder ? base : new CachingEmbedder(base, cache);
+      int n = texts.size(), dim = e.dimension();
+      float[] all = new float[n * dim];
+      long t0 = System.nanoTime(), last = 0;
+      int chunk = 512;
+      for (int from = 0; from < n; from += chunk) {
+        int to = Math.min(n, from + chunk);
+        float[][] v = e.embed(texts.subList(from, to));
+        for (int i = 0; i < v.length; i++) System.arraycopy(v[i], 0, all, (from + i) * dim, dim);
+        long now = System.nanoTime();
+        if (to == n || now - last > 1_000_000_000L) {
+          last = now;
+          double secs = (now - t0) / 1e9, rate = to / Math.max(secs, 1e-9);
+          int filled = (int) (30L * to / n);
+          err.printf(Locale.ROOT, "\r[%s%s] %d/%d  %.0f items/s  eta %.0fs", "#".repeat(filled), " ".repeat(30 - filled), to, n, rate, (n - to) / Math.max(rate, 1e-9));
+          err.flush();
+        }
+      }
+      err.println();
+      AtomicFiles.writeDirectory(out, tmp -> {
+        Npy.writeFloats(tmp.resolve("embeddings.npy"), n, dim, all);
+        List<String> lines = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) lines.add(ids == null ? String.valueOf(i) : String.valueOf(ids.get(i)));
+        Files.write(tmp.resolve("ids.txt"), lines);
+        Files.writeString(tmp.resolve("encoder.json"), Json.write(Map.of("encoder", cfg, "fingerprint", e.fingerprint(), "dimension", dim,
+            "input", input.toAbsolutePath().toString(), "column", column)));
+      });
+      Map<String, Object> summary = new java.util.LinkedHashMap<>();
+      summary.put("out", out.toString());
+      summary.put("rows", n);
+      summary.put("dimension", dim);
+      if (e instanceof CachingEmbedder c) {
+        summary.put("encoded", c.encodedCount());
+        summary.put("cacheHits", c.hitCount());
+      }
+      summary.put("seconds", (System.nanoTime() - t0) / 1e9);
+      spec.commandLine().getOut().println(Json.write(summary));
+    }
+  }
+}

@@ -1,0 +1,88 @@
+package org.pal.datasets;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import org.pal.core.PalException;
+
+/**
+ * Tabular record files (JSONL, CSV/TSV, Parquet) read through an embedded DuckDB, one engine for
+ * all three. Rows come back in file order.
+ */
+public final class TableFile {
+  private TableFile() {}
+
+  public enum Format { JSONL, CSV, PARQUET }
+
+  public static Format format(Path file) {
+    String n = file.getFileName().toString().toLowerCase(Locale.ROOT);
+    if (n.endsWith(".jsonl") || n.endsWith(".ndjson") || n.endsWith(".json")) return Format.JSONL;
+    if (n.endsWith(".csv") || n.endsWith(".tsv")) return Format.CSV;
+    if (n.endsWith(".parquet")) return Format.PARQUET;
+    throw PalException.badInput("file", file, "has an unknown extension; use .jsonl, .json, .ndjson, .csv, .tsv or .parquet");
+  }
+
+  private static String source(Path file) {
+    String p = file.toAbsolutePath().toString().replace("'", "''");
+    return switch (format(file)) {
+      case JSONL -> "read_json_auto('" + p + "', format = 'newline_delimited')";
+      case CSV -> "read_csv_auto('" + p + "', header = true" + (p.toLowerCase(Locale.ROOT).endsWith(".tsv") ? ", delim = '\t'" : "") + ")";
+      case PARQUET -> "read_parquet('" + p + "')";
+    };
+  }
+
+  /** The column names of a file. */
+  public static List<String> columns(Path file) {
+    requireFile(file);
+    try (Connection c = connect(); Statement s = c.createStatement(); ResultSet r = s.executeQuery("DESCRIBE SELECT * FROM " + source(file))) {
+      List<String> cols = new ArrayList<>();
+      while (r.next()) cols.add(r.getString(1));
+      return cols;
+    } catch (SQLException e) {
+      throw unreadable(file, e);
+    }
+  }
+
+  /** The values of one column as text, in file order; SQL NULL stays null. */
+  public static List<String> readColumn(Path file, String column) {
+    List<String> cols = columns(file);
+    if (!cols.contains(column)) throw PalException.badInput("--column", column, "is not a column of " + file + "; columns: " + cols);
+    String q = "SELECT CAST(\"" + column.replace("\"", "\"\"") + "\" AS VARCHAR) FROM " + source(file);
+    try (Connection c = connect(); Statement s = c.createStatement(); ResultSet r = s.executeQuery(q)) {
+      List<String> out = new ArrayList<>();
+      while (r.next()) out.add(r.getString(1));
+      return out;
+    } catch (SQLException e) {
+      throw unreadable(file, e);
+    }
+  }
+
+  private static void requireFile(Path file) {
+    if (!Files.isRegularFile(file)) throw PalException.badInput("file", file, "does not exist or is not a file");
+  }
+
+  private static Connection connect() throws SQLException {
+    try {
+      Class.forName("org.duckdb.DuckDBDriver");
+    } catch (ClassNotFoundException e) {
+      throw PalException.environment("DuckDB's JDBC driver is not on the class path", e);
+    }
+    Connection c = DriverManager.getConnection("jdbc:duckdb:");
+    try (Statement s = c.createStatement()) {
+      s.execute("SET preserve_insertion_order = true");
+    }
+    return c;
+  }
+
+  private static PalException unreadable(Path file, SQLException e) {
+    String msg = e.getMessage() == null ? e.toString() : e.getMessage().lines().findFirst().orElse("");
+    return PalException.userInput(file + " cannot be read as " + format(file) + " (" + msg + "); check that the content matches the extension");
+  }
+}
