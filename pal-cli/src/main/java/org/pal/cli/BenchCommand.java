@@ -33,13 +33,15 @@ import picocli.CommandLine.Option;
  * {@code shared/bench/palb_reference_torch.py}. Workload {@code memory} trains on 40 million
  * comparisons over a 4,000 x 384 prompt table (the paper's Persona scale) and reports the heap.
  */
-@Command(name = "bench", description = "Training throughput (workloads S, L) or memory at Persona scale (workload memory); prints one JSON object.")
+@Command(name = "bench", description = {"Training throughput (workloads S, L), memory at Persona scale (memory), or text encoder",
+    "throughput against a plain ONNX Runtime loop and the cache-hit path (embed); prints one JSON object."})
 final class BenchCommand implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
   @Option(names = "--workload", required = true, description = "S (D=384, d=16, K=4), L (D=1024, d=512, K=2) or memory") String workload;
   @Option(names = "--pairs", description = "pairs per timed epoch (default: 51200 for S, 10240 for L, as the yardstick)") Integer pairs;
   @Option(names = "--threads", description = "ND4J/BLAS threads (default: OMP_NUM_THREADS or 1)") Integer threads;
   @Option(names = "--comparisons", defaultValue = "40000000", description = "memory workload: comparisons (default ${DEFAULT-VALUE})") int comparisons;
+  @Option(names = "--sentences", defaultValue = "2000", description = "embed workload: sentences (default ${DEFAULT-VALUE})") int sentences;
   @Option(names = "--steps", defaultValue = "200", description = "memory workload: mini-batches to train (default ${DEFAULT-VALUE})") int steps;
 
   @Override
@@ -49,7 +51,8 @@ final class BenchCommand implements Runnable {
       case "S", "s" -> throughput("S", 384, 16, 4, pairs != null ? pairs : 51200);
       case "L", "l" -> throughput("L", 1024, 512, 2, pairs != null ? pairs : 10240);
       case "memory" -> memory();
-      default -> throw PalException.badInput("--workload", workload, "valid workloads: [S, L, memory]");
+      case "embed" -> embed();
+      default -> throw PalException.badInput("--workload", workload, "valid workloads: [S, L, memory, embed]");
     };
     spec.commandLine().getOut().println(Json.write(out));
   }
@@ -157,6 +160,16 @@ final class BenchCommand implements Runnable {
     o.put("maxHeapBytes", Runtime.getRuntime().maxMemory());
     o.put("pairsPerSecond", Math.round(res.pairsPerSecond()));
     return o;
+  }
+
+  private Map<String, Object> embed() {
+    try {
+      return EmbedBench.run(sentences, 3);
+    } catch (PalException e) {
+      throw e;
+    } catch (Exception e) {
+      throw PalException.environment("embedding benchmark failed: " + e.getMessage(), e);
+    }
   }
 
   private static void resetPeaks() {
