@@ -7,13 +7,14 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 import org.pal.core.spi.Embedder;
+import org.pal.core.spi.ImageEmbedder;
 
 /**
  * An embedder in front of a {@link EmbeddingCache}: only contents never seen by this encoder
  * (same fingerprint) reach the encoder, each at most once per call; new vectors are flushed as one
  * segment per call. Thread-safe when the wrapped embedder is.
  */
-public final class CachingEmbedder implements Embedder {
+public final class CachingEmbedder implements ImageEmbedder {
   private final Embedder inner;
   private final EmbeddingCache cache;
   private final AtomicLong encoded = new AtomicLong();
@@ -48,6 +49,34 @@ public final class CachingEmbedder implements Embedder {
         cache.put(keys[at.get(0)], vs[j]);
         for (int i : at) out[i] = vs[j].clone();
       }
+      cache.flush();
+    }
+    return out;
+  }
+
+  /** Images are keyed by the SHA-256 of their file bytes, so a renamed file is still a hit. */
+  @Override
+  public float[][] embedImages(List<Path> images) {
+    if (!(inner instanceof ImageEmbedder ie)) {
+      throw org.pal.core.PalException.userInput("this encoder (" + inner.getClass().getSimpleName() + ") embeds text only; use onnx-clip for images");
+    }
+    float[][] out = new float[images.size()][];
+    List<Path> todo = new ArrayList<>();
+    List<Integer> at = new ArrayList<>();
+    EmbeddingCache.Key[] keys = new EmbeddingCache.Key[images.size()];
+    for (int i = 0; i < images.size(); i++) {
+      try {
+        keys[i] = EmbeddingCache.key("image:" + OnnxSentenceEncoder.sha256(java.nio.file.Files.readAllBytes(images.get(i))));
+      } catch (java.io.IOException e) {
+        throw org.pal.core.PalException.badInput("image", images.get(i), "cannot be read (" + e.getMessage() + ")");
+      }
+      float[] v = cache.get(keys[i]);
+      if (v != null) { out[i] = v.clone(); hits.incrementAndGet(); } else { todo.add(images.get(i)); at.add(i); }
+    }
+    if (!todo.isEmpty()) {
+      float[][] vs = ie.embedImages(todo);
+      encoded.addAndGet(todo.size());
+      for (int j = 0; j < vs.length; j++) { cache.put(keys[at.get(j)], vs[j]); out[at.get(j)] = vs[j].clone(); }
       cache.flush();
     }
     return out;
