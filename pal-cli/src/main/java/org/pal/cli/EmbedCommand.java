@@ -28,8 +28,9 @@ import picocli.CommandLine.Option;
     "in input order) and DIR/ids.txt. Default encoder: the embedded all-MiniLM-L6-v2; vectors are cached on disk."})
 final class EmbedCommand implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
-  @Option(names = "--input", required = true, description = "a .jsonl, .csv, .tsv or .parquet file") Path input;
-  @Option(names = "--column", required = true, description = "the text column to embed") String column;
+  @Option(names = "--input", description = "a .jsonl, .csv, .tsv or .parquet file") Path input;
+  @Option(names = "--column", description = "the text column to embed") String column;
+  @Option(names = "--images", description = "a folder of images (PNG, JPEG, BMP, GIF) to embed instead, in file-name order; needs an onnx-clip --encoder") Path images;
   @Option(names = "--id-column", description = "column written to ids.txt (default: the row number)") String idColumn;
   @Option(names = "--out", required = true, description = "output directory") Path out;
   @Option(names = "--encoder", description = "JSON embedder config, e.g. {\"type\": \"onnx-sentence\", \"model\": \"DIR\"}") Path encoder;
@@ -38,6 +39,12 @@ final class EmbedCommand implements Runnable {
 
   @Override
   public void run() {
+    if ((images == null) == (input == null)) throw PalException.userInput("give either --input FILE --column NAME or --images FOLDER");
+    if (images != null) {
+      embedImages();
+      return;
+    }
+    if (column == null) throw PalException.userInput("--column is required with --input");
     PrintWriter err = spec.commandLine().getErr();
     List<String> texts = TableFile.readColumn(input, column);
     for (int i = 0; i < texts.size(); i++) {
@@ -85,6 +92,44 @@ final class EmbedCommand implements Runnable {
       }
       summary.put("seconds", (System.nanoTime() - t0) / 1e9);
       spec.commandLine().getOut().println(Json.write(summary));
+    }
+  }
+
+  private void embedImages() {
+    if (encoder == null) throw PalException.userInput("--images needs --encoder with an onnx-clip config, e.g. {\"type\": \"onnx-clip\", \"model\": \"DIR\"}");
+    List<Path> files;
+    try (var s = Files.list(images)) {
+      files = s.filter(p -> p.getFileName().toString().toLowerCase(Locale.ROOT).matches(".*\\.(png|jpe?g|bmp|gif)")).sorted().toList();
+    } catch (java.io.IOException e) {
+      throw PalException.badInput("--images", images, "is not a readable folder");
+    }
+    if (files.isEmpty()) throw PalException.badInput("--images", images, "has no PNG, JPEG, BMP or GIF files");
+    ComponentRegistry registry = Pal.load().registry();
+    JsonNode cfg = Json.readTree(encoder);
+    try (Embedder base = registry.create(ExtensionPoint.EMBEDDER, cfg, new BuildContext(registry, null, "", "", 0, 0, 0, 0, 1, "encoder"))) {
+      if (!(base instanceof org.pal.core.spi.ImageEmbedder)) {
+        throw PalException.badInput("--encoder type", cfg.path("type"), "embeds text only; images need onnx-clip");
+      }
+      Embedder e = noCache || base instanceof CachingEmbedder ? base : new CachingEmbedder(base, cache);
+      org.pal.core.spi.ImageEmbedder ie = (org.pal.core.spi.ImageEmbedder) e;
+      int n = files.size(), dim = e.dimension();
+      float[] all = new float[n * dim];
+      long t0 = System.nanoTime();
+      for (int from = 0; from < n; from += 64) {
+        int to = Math.min(n, from + 64);
+        float[][] v = ie.embedImages(files.subList(from, to));
+        for (int i = 0; i < v.length; i++) System.arraycopy(v[i], 0, all, (from + i) * dim, dim);
+        double secs = (System.nanoTime() - t0) / 1e9;
+        spec.commandLine().getErr().printf(Locale.ROOT, "\r%d/%d images  %.0f items/s", to, n, to / Math.max(secs, 1e-9));
+      }
+      spec.commandLine().getErr().println();
+      AtomicFiles.writeDirectory(out, tmp -> {
+        Npy.writeFloats(tmp.resolve("embeddings.npy"), n, dim, all);
+        Files.write(tmp.resolve("ids.txt"), files.stream().map(p -> p.getFileName().toString()).toList());
+        Files.writeString(tmp.resolve("encoder.json"), Json.write(Map.of("encoder", cfg, "fingerprint", e.fingerprint(), "dimension", dim,
+            "images", images.toAbsolutePath().toString())));
+      });
+      spec.commandLine().getOut().println(Json.write(Map.of("out", out.toString(), "rows", n, "dimension", dim)));
     }
   }
 }

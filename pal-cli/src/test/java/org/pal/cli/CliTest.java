@@ -219,6 +219,26 @@ class CliTest {
     assertThat(Files.exists(badOut)).isFalse();
   }
 
+  @Test
+  void embedImagesWithClip() throws Exception {
+    Path fixture = Path.of("../pal-embeddings/src/test/fixtures/tiny-clip").toAbsolutePath().normalize();
+    Path imgs = dir.resolve("imgs"), out = dir.resolve("img-emb"), enc = dir.resolve("clip.json");
+    Files.createDirectories(imgs);
+    Files.copy(fixture.resolve("test.png"), imgs.resolve("b.png"));
+    Files.copy(fixture.resolve("test.png"), imgs.resolve("a.png"));
+    Files.writeString(imgs.resolve("notes.txt"), "ignored");
+    Files.writeString(enc, "{\"type\": \"onnx-clip\", \"model\": \"" + fixture + "\"}");
+    Run r = pal("embed", "--images", imgs.toString(), "--encoder", enc.toString(), "--out", out.toString(), "--cache", dir.resolve("img-cache").toString());
+    assertThat(r.code()).as(r.err()).isZero();
+    assertThat(Files.readAllLines(out.resolve("ids.txt"))).containsExactly("a.png", "b.png");
+    var a = org.pal.core.archive.Npy.read(out.resolve("embeddings.npy"));
+    assertThat(a.rows()).isEqualTo(2);
+    assertThat(a.cols()).isEqualTo(16);
+    Run text = pal("embed", "--images", imgs.toString(), "--encoder", writeEncoder("builtin:all-minilm-l6-v2-q").toString(), "--out", dir.resolve("x2").toString());
+    assertThat(text.code()).isEqualTo(2);
+    assertThat(text.err()).contains("images need onnx-clip");
+  }
+
   private static Path writeEncoder(String model) throws Exception {
     Path p = dir.resolve("encoder-" + model.replace(':', '-') + ".json");
     Files.writeString(p, "{\"type\": \"onnx-sentence\", \"model\": \"" + model + "\"}");
