@@ -3,25 +3,28 @@ package org.pal.cli;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.PrintWriter;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import org.pal.core.archive.AtomicFiles;
+import org.pal.core.config.ComponentRegistry;
 import org.pal.core.config.Json;
 import org.pal.core.config.Pal;
 import org.pal.core.config.PalConfig;
 import org.pal.core.experiment.RunResult;
 import org.pal.core.experiment.Sweep;
+import org.pal.core.spi.DatasetSource;
 import org.pal.core.train.TrainerSpec;
+import org.pal.datasets.PersonaDataset;
+import org.pal.datasets.RecordsDataset;
 import org.pal.datasets.SyntheticDataset;
+import org.pal.models.PalB;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-@Command(name = "experiment", description = "Sweep K and seeds on one of the paper's studies; write results.json and a table.",
-    subcommands = {ExperimentCommand.Synthetic.class})
+@Command(name = "experiment", description = "Sweep K and seeds on one of the paper's studies or on your records; write results, plots and a report.",
+    subcommands = {ExperimentCommand.Synthetic.class, ExperimentCommand.Persona.class, ExperimentCommand.Records.class})
 final class ExperimentCommand implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
@@ -30,70 +33,143 @@ final class ExperimentCommand implements Runnable {
     spec.commandLine().usage(spec.commandLine().getOut());
   }
 
+  /** Options every experiment shares. */
+  static final class SweepOptions {
+    @Option(names = "--k", split = ",", description = "values of K") List<Integer> ks;
+    @Option(names = "--seeds", split = ",", defaultValue = "0", description = "seeds: each draws the data split and initialises the model (default ${DEFAULT-VALUE})") List<Long> seeds;
+    @Option(names = "--epochs", description = "epochs per run") Integer epochs;
+    @Option(names = "--batch-size", description = "mini-batch size") Integer batchSize;
+    @Option(names = "--config", description = "JSON config to start from instead of the experiment's default (its model.k is swept)") Path config;
+    @Option(names = "--shots", description = "enrolment comparisons per unseen user") Integer shots;
+    @Option(names = "--shots-curve", split = ",", description = "also measure unseen accuracy after these many enrolment comparisons") List<Integer> curve;
+    @Option(names = "--out", required = true, description = "output directory") Path out;
+    @Option(names = "--threads", description = "ND4J/BLAS threads (default: OMP_NUM_THREADS or 1)") Integer threads;
+  }
+
+  static List<RunResult> sweep(CommandLine.Model.CommandSpec spec, SweepOptions o, String title, DatasetSource source, Object datasetSpec,
+                               PalConfig defaults, List<Integer> defaultKs, int defaultEpochs, int defaultBatch, int defaultShots) {
+    PalCommand.configureThreads(o.threads);
+    PrintWriter out = spec.commandLine().getOut(), err = spec.commandLine().getErr();
+    PalConfig base = o.config != null ? PalConfig.read(o.config) : defaults;
+    TrainerSpec t = base.trainer();
+    if (o.config == null || o.epochs != null) t = t.withEpochs(o.epochs != null ? o.epochs : defaultEpochs);
+    if (o.config == null || o.batchSize != null) t = t.withBatchSize(o.batchSize != null ? o.batchSize : defaultBatch);
+    base = base.withTrainer(t);
+    List<Integer> ks = o.ks != null ? o.ks : defaultKs;
+    int shots = o.shots != null ? o.shots : defaultShots;
+    List<RunResult> runs = new Sweep(Pal.load().registry()).run(source, base, ks, o.seeds, shots, o.curve == null ? List.of() : o.curve,
+        r -> err.printf(Locale.ROOT, "done %s K=%d seed=%d: seen %.4f unseen %.4f zero-shot %.4f (%.1fs, %.0f pairs/s)%n",
+            r.model(), r.k(), r.seed(), r.seenAccuracy(), r.unseenAccuracy(), r.zeroShotAccuracy(), r.trainSeconds(), r.pairsPerSecond()),
+        name -> new Progress(err, name + "  "), (seed, split) -> Reports.writeSplit(o.out, seed, split));
+    String command = "pal " + String.join(" ", spec.commandLine().getParseResult().originalArgs());
+    Reports.write(o.out, title, command, runs, Map.of("dataset", datasetSpec, "shots", shots), base);
+    out.print(Reports.table(runs));
+    out.println("wrote " + o.out.resolve("report.md"));
+    return runs;
+  }
+
+  static PalConfig palB(int dim, String loss, Map<String, Object> groups) {
+    ObjectNode m = PalConfig.typed("pal-b");
+    m.put("dim", dim);
+    m.set("itemProjector", PalB.Spec.referenceMlp());
+    ObjectNode trainer = Json.mapper().createObjectNode();
+    trainer.put("patience", 10);
+    trainer.set("groups", Json.mapper().valueToTree(groups));
+    TrainerSpec t = Json.bind(Json.mapper(), trainer, TrainerSpec.class, "trainer");
+    return new PalConfig(m, null, null, PalConfig.typed(loss), t);
+  }
+
+  static Map<String, Object> groups(double mapping, double prototypes, double users) {
+    Map<String, Object> g = new LinkedHashMap<>();
+    g.put("mapping", Map.of("lr", mapping, "weightDecay", 1e-4));
+    g.put("prototypes", Map.of("lr", prototypes, "weightDecay", 1e-4));
+    g.put("users", Map.of("lr", users, "weightDecay", 0.0));
+    g.put("scale", Map.of("lr", mapping, "weightDecay", 0.0));
+    return g;
+  }
+
   @Command(name = "synthetic", description = {"Section 4.1: PAL-A with a linear map without bias and hinge loss (Appendix C.1),",
       "one model per K and seed; the seed draws the data and initialises the model."})
   static final class Synthetic implements Runnable {
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
     @CommandLine.Mixin SyntheticOptions data = new SyntheticOptions();
+    @CommandLine.Mixin SweepOptions o = new SweepOptions();
     @Option(names = "--model", defaultValue = "pal-a", description = "model type (default ${DEFAULT-VALUE})") String model;
-    @Option(names = "--k", split = ",", defaultValue = "1,2,3,4,5", description = "values of K (default ${DEFAULT-VALUE})") List<Integer> ks;
-    @Option(names = "--seeds", split = ",", defaultValue = "0,1,2", description = "seeds (default ${DEFAULT-VALUE})") List<Long> seeds;
-    @Option(names = "--epochs", defaultValue = "1000", description = "epochs per run (default ${DEFAULT-VALUE}, as the paper)") int epochs;
-    @Option(names = "--batch-size", defaultValue = "128", description = "mini-batch size (default ${DEFAULT-VALUE})") int batchSize;
-    @Option(names = "--config", description = "JSON config to start from instead of the Appendix C.1 one (its model.k is swept)") Path config;
-    @Option(names = "--out", required = true, description = "output directory for results.json, config.json, table.txt") Path out;
-    @Option(names = "--threads") Integer threads;
 
     @Override
     public void run() {
-      PalCommand.configureThreads(threads);
-      PrintWriter o = spec.commandLine().getOut(), err = spec.commandLine().getErr();
-      PalConfig base = config != null ? PalConfig.read(config) : appendixC1(model, data.dim);
-      TrainerSpec t = base.trainer().withEpochs(epochs).withBatchSize(batchSize);
-      base = base.withTrainer(t);
-      Sweep sweep = new Sweep(Pal.load().registry());
-      List<RunResult> runs = sweep.run(new SyntheticDataset(data.spec()), base, ks, seeds, data.unseenPairs,
-          r -> err.printf(Locale.ROOT, "done %s K=%d seed=%d: seen %.4f unseen %.4f zero-shot %.4f (%.1fs, %.0f pairs/s)%n",
-              r.model(), r.k(), r.seed(), r.seenAccuracy(), r.unseenAccuracy(), r.zeroShotAccuracy(), r.trainSeconds(), r.pairsPerSecond()),
-          name -> new Progress(err, name + "  "));
-      String table = table(runs);
-      o.print(table);
-      AtomicFiles.writeString(out.resolve("results.json"), Json.write(runs));
-      AtomicFiles.writeString(out.resolve("config.json"), Json.write(base));
-      Map<String, Object> d = new LinkedHashMap<>();
-      d.put("dataset", data.spec());
-      AtomicFiles.writeString(out.resolve("dataset.json"), Json.write(d));
-      AtomicFiles.writeString(out.resolve("table.txt"), table);
-      o.println("wrote " + out.resolve("results.json"));
-    }
-
-    static PalConfig appendixC1(String model, int dim) {
       ObjectNode m = PalConfig.typed(model);
-      m.put("dim", dim);
-      ObjectNode proj = m.putObject("projector");
-      proj.put("type", "linear").put("bias", false);
-      return new PalConfig(m, null, null, PalConfig.typed("hinge"), null);
+      m.put("dim", data.dim);
+      m.putObject("projector").put("type", "linear").put("bias", false);
+      PalConfig c1 = new PalConfig(m, null, null, PalConfig.typed("hinge"), null);
+      if (!spec.commandLine().getParseResult().hasMatchedOption("--seeds")) o.seeds = List.of(0L, 1L, 2L); // the paper's three seeds
+      sweep(spec, o, "Synthetic study (Section 4.1)", new SyntheticDataset(data.spec()), data.spec(), c1,
+          List.of(1, 2, 3, 4, 5), 1000, 128, data.unseenPairs);
     }
+  }
 
-    static String table(List<RunResult> runs) {
-      StringBuilder sb = new StringBuilder();
-      sb.append(String.format(Locale.ROOT, "%-7s %-4s %-17s %-17s %-17s %-10s %s%n", "model", "K", "seen acc", "unseen acc", "zero-shot acc", "train s", "pairs/s"));
-      Map<String, List<RunResult>> groups = new LinkedHashMap<>();
-      for (RunResult r : runs) groups.computeIfAbsent(r.model() + "|" + r.k(), x -> new ArrayList<>()).add(r);
-      for (List<RunResult> g : groups.values()) {
-        sb.append(String.format(Locale.ROOT, "%-7s %-4d %-17s %-17s %-17s %-10s %.0f%n", g.get(0).model(), g.get(0).k(),
-            ms(g, RunResult::seenAccuracy), ms(g, RunResult::unseenAccuracy), ms(g, RunResult::zeroShotAccuracy),
-            String.format(Locale.ROOT, "%.1f", g.stream().mapToDouble(RunResult::trainSeconds).average().orElse(0)),
-            g.stream().mapToDouble(RunResult::pairsPerSecond).average().orElse(0)));
+  @Command(name = "persona", description = {"Section 4.2.1: users with one of K* Anthropic personas answer yes/no to persona statements;",
+      "PAL-B with logistic loss on MiniLM embeddings (the persona list sets K*)."})
+  static final class Persona implements Runnable {
+    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+    @CommandLine.Mixin SweepOptions o = new SweepOptions();
+    @Option(names = "--persona-dir", defaultValue = "../shared/data/anthropic-persona", description = "folder of persona .jsonl files (default ${DEFAULT-VALUE})") Path dir;
+    @Option(names = "--personas", split = ",", defaultValue = "interest-in-art,interest-in-literature,interest-in-math,interest-in-music",
+        description = "persona file names without .jsonl (default: the paper's K* = 4 set)") List<String> personas;
+    @Option(names = "--users-per-persona", defaultValue = "100", description = "seen users per persona N (default ${DEFAULT-VALUE})") int users;
+    @Option(names = "--queries", defaultValue = "200", description = "queries per seen user n_p (default ${DEFAULT-VALUE})") int queries;
+    @Option(names = "--unseen-users-per-persona", defaultValue = "25", description = "unseen users per persona (default ${DEFAULT-VALUE})") int unseenUsers;
+    @Option(names = "--unseen-queries", defaultValue = "150", description = "queries per unseen user (default ${DEFAULT-VALUE})") int unseenQueries;
+    @Option(names = "--dim", defaultValue = "16", description = "latent dimension d (default ${DEFAULT-VALUE})") int dim;
+    @Option(names = "--encoder", description = "JSON embedder config (default: the embedded all-MiniLM-L6-v2, cached)") Path encoder;
+
+    @Override
+    public void run() {
+      var enc = encoder != null ? Json.readTree(encoder) : defaultEncoder();
+      PersonaDataset.Spec ds = new PersonaDataset.Spec(dir.toString(), personas, users, queries, unseenUsers, unseenQueries, null, null, enc);
+      ComponentRegistry registry = Pal.load().registry();
+      sweep(spec, o, "Persona (Section 4.2.1), K* = " + personas.size(), new PersonaDataset(ds, registry), ds,
+          palB(dim, "logistic", groups(1e-3, 1e-3, 2e-2)), List.of(1, personas.size()), 30, 256, 50);
+    }
+  }
+
+  static ObjectNode defaultEncoder() {
+    ObjectNode e = PalConfig.typed("onnx-sentence");
+    e.put("cache", System.getProperty("user.home") + "/.cache/pal/embeddings");
+    return e;
+  }
+
+  @Command(name = "records", description = {"Any file of the generic record format (user_id, prompt, left/right/label or chosen/rejected):",
+      "seeded user and pair splits, PAL-B when there are prompts, else PAL-A with an MLP."})
+  static final class Records implements Runnable {
+    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+    @CommandLine.Mixin SweepOptions o = new SweepOptions();
+    @Option(names = "--data", required = true, description = "a .jsonl, .csv or .parquet file of records") Path data;
+    @Option(names = "--encoder", description = "JSON embedder config for text and image: values (default: MiniLM, cached)") Path encoder;
+    @Option(names = "--unseen-share", defaultValue = "0.2", description = "share of users held out as unseen (default ${DEFAULT-VALUE})") double unseen;
+    @Option(names = "--skip-invalid", description = "skip and count invalid records instead of failing on the first") boolean skipInvalid;
+    @Option(names = "--dim", defaultValue = "16", description = "latent dimension d (default ${DEFAULT-VALUE})") int dim;
+
+    @Override
+    public void run() {
+      var enc = encoder != null ? Json.readTree(encoder) : defaultEncoder();
+      RecordsDataset.Spec ds = new RecordsDataset.Spec(data.toString(), enc, unseen, null, null, skipInvalid);
+      RecordsDataset source = new RecordsDataset(ds, Pal.load().registry());
+      boolean prompts = source.data().prompts() != null;
+      if (source.report().skipped() > 0) {
+        spec.commandLine().getErr().printf("skipped %d of %d records; first problems: %s%n", source.report().skipped(), source.report().rows(), source.report().problems());
       }
-      sb.append("(mean ± std over seeds ").append(runs.stream().map(r -> String.valueOf(r.seed())).distinct().toList()).append(")\n");
-      return sb.toString();
-    }
-
-    private static String ms(List<RunResult> g, java.util.function.ToDoubleFunction<RunResult> f) {
-      double mean = g.stream().mapToDouble(f).average().orElse(Double.NaN);
-      double var = g.stream().mapToDouble(r -> Math.pow(f.applyAsDouble(r) - mean, 2)).sum() / Math.max(1, g.size() - 1);
-      return String.format(Locale.ROOT, "%.4f ± %.4f", mean, Math.sqrt(var));
+      PalConfig def;
+      if (prompts) {
+        def = palB(dim, "logistic", groups(1e-3, 1e-3, 2e-2));
+      } else {
+        ObjectNode m = PalConfig.typed("pal-a");
+        m.put("dim", dim);
+        m.putObject("projector").put("type", "mlp").put("layers", 2);
+        def = new PalConfig(m, null, null, PalConfig.typed("logistic"), palB(dim, "logistic", groups(1e-3, 1e-3, 2e-2)).trainer());
+      }
+      sweep(spec, o, "Records: " + data.getFileName(), source, Map.of("spec", ds, "records", source.report().rows(), "skipped", source.report().skipped()),
+          def, List.of(1, 2), 30, 256, 10);
     }
   }
 }

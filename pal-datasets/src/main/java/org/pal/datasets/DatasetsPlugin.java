@@ -9,5 +9,9 @@ public final class DatasetsPlugin extends PalPlugin {
   protected void configurePlugin() {
     register(ExtensionPoint.DATASET, "synthetic", SyntheticDataset.Spec.class, (s, c) -> new SyntheticDataset(s),
         "Section 4.1 synthetic study: linear f*, K* prototypes, mixture or partition users");
+    register(ExtensionPoint.DATASET, "persona", PersonaDataset.Spec.class, (s, c) -> new PersonaDataset(s, c.registry()),
+        "Section 4.2.1 Persona: users with one of K* Anthropic personas answer yes/no to statements");
+    register(ExtensionPoint.DATASET, "records", RecordsDataset.Spec.class, (s, c) -> new RecordsDataset(s, c.registry()),
+        "the generic record format: user_id, prompt, left/right/label or chosen/rejected, in JSONL, CSV or Parquet");
   }
 }

@@ -64,6 +64,38 @@ public final class TableFile {
     }
   }
 
+  /** Receives one row: values as text (null for SQL NULL) in the order of the requested columns. */
+  @FunctionalInterface
+  public interface RowConsumer {
+    void accept(long row, String[] values);
+  }
+
+  /**
+   * Streams the given columns of every row in file order; columns absent from the file come back
+   * as null (callers decide which are required). Rows are numbered from 1.
+   */
+  public static void scan(Path file, List<String> wanted, RowConsumer consumer) {
+    List<String> cols = columns(file);
+    StringBuilder q = new StringBuilder("SELECT ");
+    for (int i = 0; i < wanted.size(); i++) {
+      if (i > 0) q.append(", ");
+      String c = wanted.get(i);
+      q.append(cols.contains(c) ? "CAST(\"" + c.replace("\"", "\"\"") + "\" AS VARCHAR)" : "NULL");
+    }
+    q.append(" FROM ").append(source(file));
+    try (Connection c = connect(); Statement s = c.createStatement(); ResultSet r = s.executeQuery(q.toString())) {
+      long row = 0;
+      String[] values = new String[wanted.size()];
+      while (r.next()) {
+        row++;
+        for (int i = 0; i < values.length; i++) values[i] = r.getString(i + 1);
+        consumer.accept(row, values);
+      }
+    } catch (SQLException e) {
+      throw unreadable(file, e);
+    }
+  }
+
   private static void requireFile(Path file) {
     if (!Files.isRegularFile(file)) throw PalException.badInput("file", file, "does not exist or is not a file");
   }

@@ -107,6 +107,31 @@ public final class Evaluator {
     return accuracy(model, split.data(), fs.test(), row, table.get(PalModel.USERS));
   }
 
+  /**
+   * Few-shot accuracy as a function of the number of enrolment pairs: for each n in {@code shots},
+   * enrol on each unseen user's first n pairs; always test on the pairs after the largest n, so every
+   * point of the curve is measured on the same pairs.
+   */
+  public static java.util.Map<Integer, Double> fewShotCurve(PalModel model, SplitDataset split, List<Integer> shots, AdaptSpec spec, long seed) {
+    int max = shots.stream().mapToInt(Integer::intValue).max().orElseThrow();
+    FewShotSplit outer = fewShotSplit(split, max, 0);
+    java.util.Map<Integer, Double> out = new java.util.TreeMap<>();
+    if (outer.users().length == 0) return out;
+    int[] row = rowIndex(split.data().userIds().size(), outer.users());
+    Map<Integer, List<Integer>> byUser = split.byUser(split.unseen());
+    for (int n : shots) {
+      List<Integer> tr = new ArrayList<>(), va = new ArrayList<>();
+      int nVal = n >= 5 ? (int) Math.round(n * spec.validationShare()) : 0;
+      for (int u : outer.users()) {
+        List<Integer> ps = byUser.get(u);
+        for (int i = 0; i < n; i++) (i < n - nVal ? tr : va).add(ps.get(i));
+      }
+      ParamStore table = Adapter.enrol(model, split.data(), ints(tr), ints(va), row, outer.users().length, spec, seed);
+      out.put(n, accuracy(model, split.data(), outer.test(), row, table.get(PalModel.USERS)));
+    }
+    return out;
+  }
+
   public static double zeroShotAccuracy(PalModel model, SplitDataset split, int shots) {
     FewShotSplit fs = fewShotSplit(split, shots, 0);
     return accuracyWithWeights(model, split.data(), fs.test(), meanWeights(model));

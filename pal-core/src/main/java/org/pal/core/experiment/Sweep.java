@@ -31,9 +31,22 @@ public final class Sweep {
 
   public List<RunResult> run(DatasetSource source, PalConfig base, List<Integer> ks, List<Long> seeds, int shots,
                              Consumer<RunResult> onRun, java.util.function.Function<String, ProgressListener> progress) {
+    return run(source, base, ks, seeds, shots, List.of(), onRun, progress, null);
+  }
+
+  /**
+   * @param curveShots enrolment sizes for the unseen-accuracy curve (empty for none)
+   * @param onSplit receives each seed's split once (to write it next to the results), may be null
+   */
+  public List<RunResult> run(DatasetSource source, PalConfig base, List<Integer> ks, List<Long> seeds, int shots, List<Integer> curveShots,
+                             Consumer<RunResult> onRun, java.util.function.Function<String, ProgressListener> progress,
+                             java.util.function.BiConsumer<Long, SplitDataset> onSplit) {
     List<RunResult> out = new ArrayList<>();
     Map<Long, SplitDataset> data = new TreeMap<>();
-    for (long seed : seeds) data.put(seed, source.load(seed));
+    for (long seed : seeds) {
+      data.put(seed, source.load(seed));
+      if (onSplit != null) onSplit.accept(seed, data.get(seed));
+    }
     for (int k : ks) {
       for (long seed : seeds) {
         SplitDataset split = data.get(seed);
@@ -44,9 +57,11 @@ public final class Sweep {
             split.ids(split.seenUsers()), DataType.FLOAT);
         TrainResult tr = new Trainer(cfg.trainer(), progress.apply("K=" + k + " seed=" + seed)).fit(m, split, null, false);
         Evaluator.Accuracies acc = Evaluator.evaluate(m, split, shots, cfg.trainer().adapt(), seed);
+        java.util.Map<Integer, Double> curve = curveShots.isEmpty() || split.unseen().length == 0
+            ? java.util.Map.of() : Evaluator.fewShotCurve(m, split, curveShots, cfg.trainer().adapt(), seed);
         RunResult r = new RunResult(model.path("type").asText(), k, seed, acc.seen(), acc.unseenFewShot(), acc.zeroShot(),
             tr.trainSeconds(), tr.pairsPerSecond(), tr.epochsRun(), tr.bestEpoch(), tr.bestValidationAccuracy(),
-            split.train().length, acc.seenPairs(), acc.unseenTestPairs());
+            split.train().length, acc.seenPairs(), acc.unseenTestPairs(), curve);
         out.add(r);
         if (onRun != null) onRun.accept(r);
       }
