@@ -24,7 +24,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 @Command(name = "experiment", description = "Sweep K and seeds on one of the paper's studies or on your records; write results, plots and a report.",
-    subcommands = {ExperimentCommand.Synthetic.class, ExperimentCommand.Persona.class, ExperimentCommand.Records.class})
+    subcommands = {ExperimentCommand.Synthetic.class, ExperimentCommand.Persona.class, ExperimentCommand.Tldr.class, ExperimentCommand.Records.class})
 final class ExperimentCommand implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
@@ -130,6 +130,27 @@ final class ExperimentCommand implements Runnable {
       ComponentRegistry registry = Pal.load().registry();
       sweep(spec, o, "Persona (Section 4.2.1), K* = " + personas.size(), new PersonaDataset(ds, registry), ds,
           palB(dim, "logistic", groups(1e-3, 1e-3, 2e-2)), List.of(1, personas.size()), 30, 256, 50);
+    }
+  }
+
+  @Command(name = "tldr", description = {"Sections 4.3.1 and C.3: Reddit TL;DR comparisons with worker ids; the reference's semi-synthetic",
+      "variant (minority workers prefer shorter summaries) or the workers' real choices. PAL-B, logistic loss, MiniLM."})
+  static final class Tldr implements Runnable {
+    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+    @CommandLine.Mixin SweepOptions o = new SweepOptions();
+    @Option(names = "--tldr-dir", defaultValue = "../shared/data/tldr-comparisons", description = "folder of comparison batch files (default ${DEFAULT-VALUE})") Path dir;
+    @Option(names = "--files", split = ",", defaultValue = "batch13.json,batch18.json", description = "batch files (default ${DEFAULT-VALUE})") List<String> files;
+    @Option(names = "--variant", defaultValue = "semi-synthetic", description = "semi-synthetic | real (default ${DEFAULT-VALUE})") String variant;
+    @Option(names = "--seen-workers", defaultValue = "6", description = "semi-synthetic: top workers by comparisons that are seen (default ${DEFAULT-VALUE})") int seen;
+    @Option(names = "--dim", defaultValue = "16", description = "latent dimension d (default ${DEFAULT-VALUE})") int dim;
+    @Option(names = "--encoder", description = "JSON embedder config (default: the embedded all-MiniLM-L6-v2, cached)") Path encoder;
+
+    @Override
+    public void run() {
+      var enc = encoder != null ? Json.readTree(encoder) : defaultEncoder();
+      org.pal.datasets.TldrDataset.Spec ds = new org.pal.datasets.TldrDataset.Spec(dir.toString(), files, variant, seen, null, null, null, enc);
+      sweep(spec, o, "TL;DR (" + variant + ")", new org.pal.datasets.TldrDataset(ds, Pal.load().registry()), ds,
+          palB(dim, "logistic", groups(1e-3, 1e-3, 2e-2)), List.of(1, 2), 60, 64, 10);
     }
   }
 
