@@ -111,9 +111,9 @@ final class Reports {
     double lo = 1;
     for (List<RunResult> g : gs) for (var f : fs) { double m = mean(g, f); if (!Double.isNaN(m)) lo = Math.min(lo, m - std(g, f)); }
     lo = Math.max(0, Math.floor(lo * 10) / 10 - 0.05);
-    int w = 120 + gs.size() * 90, h = 360, x0 = 60, y0 = 300, ph = 240;
+    int plotRight = 80 + gs.size() * 90, w = Math.max(plotRight + 200, 560), h = 360, x0 = 60, y0 = 300, ph = 240;
     StringBuilder s = svgHead(w, h, title + ": accuracy against K");
-    axis(s, x0, y0, w - 20, ph, lo, 1.0);
+    axis(s, x0, y0, plotRight, ph, lo, 1.0);
     for (int i = 0; i < gs.size(); i++) {
       List<RunResult> g = gs.get(i);
       for (int j = 0; j < 3; j++) {
@@ -127,7 +127,7 @@ final class Reports {
       }
       s.append(String.format(Locale.ROOT, "<text x='%d' y='%d' text-anchor='middle'>K=%d</text>%n", x0 + 20 + i * 90 + 35, y0 + 20, g.get(0).k()));
     }
-    legend(s, names, w - 170, 40);
+    legend(s, names, plotRight + 20, 60);
     return s.append("</svg>\n").toString();
   }
 
@@ -136,7 +136,7 @@ final class Reports {
     for (RunResult r : runs) if (r.unseenAccuracyByShots() != null) xs.addAll(r.unseenAccuracyByShots().keySet());
     List<Integer> xl = new ArrayList<>(xs);
     List<List<RunResult>> gs = new ArrayList<>(groups(runs).values());
-    int w = 560, h = 360, x0 = 60, y0 = 300, pw = 440, ph = 240;
+    int w = 700, h = 360, x0 = 60, y0 = 300, pw = 440, ph = 240;
     StringBuilder s = svgHead(w, h, title + ": unseen accuracy against enrolment comparisons");
     double lo = 0.4;
     axis(s, x0, y0, x0 + pw, ph, lo, 1.0);
@@ -162,7 +162,7 @@ final class Reports {
       s.append(String.format(Locale.ROOT, "<text x='%.1f' y='%d' text-anchor='middle'>%d</text>%n", x, y0 + 20, xl.get(i)));
     }
     s.append(String.format("<text x='%d' y='%d' text-anchor='middle'>comparisons per new user</text>%n", x0 + pw / 2, y0 + 45));
-    legend(s, names, x0 + pw - 120, 40, pal);
+    legend(s, names, x0 + pw + 30, 60, pal);
     return s.append("</svg>\n").toString();
   }
 
