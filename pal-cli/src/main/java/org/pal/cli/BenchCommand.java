@@ -33,8 +33,9 @@ import picocli.CommandLine.Option;
  * {@code shared/bench/palb_reference_torch.py}. Workload {@code memory} trains on 40 million
  * comparisons over a 4,000 x 384 prompt table (the paper's Persona scale) and reports the heap.
  */
-@Command(name = "bench", description = {"Training throughput (workloads S, L), memory at Persona scale (memory), or text encoder",
-    "throughput against a plain ONNX Runtime loop and the cache-hit path (embed); prints one JSON object."})
+@Command(name = "bench", description = {"Training throughput (workloads S, L), memory at Persona scale (memory), text encoder",
+    "throughput against a plain ONNX Runtime loop and the cache-hit path (embed), or loading 1,000,000 generic-format records",
+    "with precomputed vectors (records); prints one JSON object."})
 final class BenchCommand implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
   @Option(names = "--workload", required = true, description = "S (D=384, d=16, K=4), L (D=1024, d=512, K=2) or memory") String workload;
@@ -52,7 +53,8 @@ final class BenchCommand implements Runnable {
       case "L", "l" -> throughput("L", 1024, 512, 2, pairs != null ? pairs : 10240);
       case "memory" -> memory();
       case "embed" -> embed();
-      default -> throw PalException.badInput("--workload", workload, "valid workloads: [S, L, memory, embed]");
+      case "records" -> records();
+      default -> throw PalException.badInput("--workload", workload, "valid workloads: [S, L, memory, embed, records]");
     };
     spec.commandLine().getOut().println(Json.write(out));
   }
@@ -170,6 +172,69 @@ final class BenchCommand implements Runnable {
     } catch (Exception e) {
       throw PalException.environment("embedding benchmark failed: " + e.getMessage(), e);
     }
+  }
+
+  /** Loads 1,000,000 generic-format records whose prompts and responses are precomputed vectors. */
+  private Map<String, Object> records() {
+    int n = 1_000_000, users = 10_000, prompts = 4_000, items = 20_000, dim = 384;
+    java.nio.file.Path dir = null;
+    try {
+      dir = java.nio.file.Files.createTempDirectory("pal-records-bench");
+      Random r = new Random(5);
+      float[] pv = new float[prompts * dim], iv = new float[items * dim];
+      for (int i = 0; i < pv.length; i++) pv[i] = (float) r.nextGaussian();
+      for (int i = 0; i < iv.length; i++) iv[i] = (float) r.nextGaussian();
+      org.pal.core.archive.Npy.writeFloats(dir.resolve("prompts.npy"), prompts, dim, pv);
+      org.pal.core.archive.Npy.writeFloats(dir.resolve("items.npy"), items, dim, iv);
+      java.nio.file.Path file = dir.resolve("records.jsonl");
+      try (var w = java.nio.file.Files.newBufferedWriter(file)) {
+        for (int i = 0; i < n; i++) {
+          int a = r.nextInt(items), b = (a + 1 + r.nextInt(items - 1)) % items;
+          w.write("{\"user_id\": \"u" + r.nextInt(users) + "\", \"prompt\": \"npy:prompts.npy#" + r.nextInt(prompts)
+              + "\", \"left\": \"npy:items.npy#" + a + "\", \"right\": \"npy:items.npy#" + b + "\", \"label\": " + (r.nextBoolean() ? 1 : 0) + "}\n");
+        }
+      }
+      long fileBytes = java.nio.file.Files.size(file);
+      System.gc();
+      long before = usedHeap();
+      resetPeaks();
+      long t0 = System.nanoTime();
+      org.pal.datasets.RecordsDataset ds = new org.pal.datasets.RecordsDataset(
+          new org.pal.datasets.RecordsDataset.Spec(file.toString(), null, null, null, null, false), Pal.load().registry());
+      var data = ds.data();
+      double secs = (System.nanoTime() - t0) / 1e9;
+      long peak = peakHeap();
+      System.gc();
+      long retained = usedHeap() - before;
+      Map<String, Object> o = new LinkedHashMap<>();
+      o.put("workload", "records");
+      o.put("records", data.pairs().size());
+      o.put("fileBytes", fileBytes);
+      o.put("distinctPrompts", data.prompts().rows());
+      o.put("distinctItems", data.items().rows());
+      o.put("users", data.userIds().size());
+      o.put("loadSeconds", Math.round(secs * 100) / 100.0);
+      o.put("retainedHeapBytes", retained);
+      o.put("tableBytes", 4L * dim * (data.prompts().rows() + data.items().rows()));
+      o.put("pairArrayBytes", 17L * data.pairs().size());
+      o.put("peakHeapBytesWhileLoading", peak);
+      return o;
+    } catch (java.io.IOException e) {
+      throw PalException.environment("records benchmark: " + e.getMessage(), e);
+    } finally {
+      if (dir != null) {
+        try {
+          org.pal.core.archive.AtomicFiles.deleteTree(dir);
+        } catch (java.io.IOException ignored) {
+          // a temporary directory left behind is harmless
+        }
+      }
+    }
+  }
+
+  private static long usedHeap() {
+    Runtime rt = Runtime.getRuntime();
+    return rt.totalMemory() - rt.freeMemory();
   }
 
   private static void resetPeaks() {
