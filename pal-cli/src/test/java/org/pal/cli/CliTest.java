@@ -239,6 +239,57 @@ class CliTest {
     assertThat(text.err()).contains("images need onnx-clip");
   }
 
+  @Test
+  void personaExperimentWritesTheReportAndInspectReadsIt() throws Exception {
+    Path out = dir.resolve("persona"), enc = dir.resolve("persona-enc.json");
+    Files.writeString(enc, "{\"type\": \"onnx-sentence\", \"model\": \"builtin:all-minilm-l6-v2-q\", \"cache\": \"" + dir.resolve("pcache") + "\"}");
+    Run r = pal("experiment", "persona", "--persona-dir", Path.of("../../shared/data/anthropic-persona").toString(),
+        "--personas", "interest-in-art,interest-in-math", "--users-per-persona", "5", "--queries", "40", "--unseen-users-per-persona", "2",
+        "--unseen-queries", "60", "--k", "1,2", "--epochs", "3", "--shots-curve", "5,20", "--encoder", enc.toString(), "--out", out.toString());
+    assertThat(r.code()).as(r.err()).isZero();
+    for (String f : List.of("results.json", "results.csv", "table.txt", "report.md", "accuracy-vs-k.svg", "unseen-vs-comparisons.svg",
+        "config.json", "dataset.json", "splits/seed-0.json", "splits/seed-0-pair_split.npy")) {
+      assertThat(Files.exists(out.resolve(f))).as(f).isTrue();
+    }
+    assertThat(Files.readString(out.resolve("report.md"))).contains("pal experiment persona").contains("accuracy-vs-k.svg").contains("| pal-b | 2 |");
+    assertThat(Files.readAllLines(out.resolve("results.csv"))).hasSize(3);
+    assertThat(Files.readString(out.resolve("accuracy-vs-k.svg"))).startsWith("<svg").contains("K=2");
+    JsonNode split = Json.readTree(out.resolve("splits/seed-0.json"));
+    assertThat(split.get("seenUsers")).hasSize(10);
+    assertThat(split.get("unseenUsers")).hasSize(4);
+    assertThat(Json.readTree(out.resolve("results.json")).get(1).get("unseenAccuracyByShots").has("20")).isTrue();
+
+    Run inspect = pal("inspect", dir.resolve("model-for-inspect").toString());
+    assertThat(inspect.code()).isEqualTo(2);
+    Path model = dir.resolve("model-for-inspect");
+    assertThat(pal("train", "--config", config.toString(), "--data", data.toString(), "--out", model.toString(), "--epochs", "5").code()).isZero();
+    Run ok = pal("inspect", model.toString(), "--results", out.resolve("results.json").toString());
+    assertThat(ok.code()).as(ok.err()).isZero();
+    assertThat(ok.out()).contains("users per prototype").contains("prototype 1:").contains("suggested K:");
+  }
+
+  @Test
+  void recordsExperimentSkipsInvalidRowsWhenAsked() throws Exception {
+    Path f = dir.resolve("recs.jsonl");
+    StringBuilder sb = new StringBuilder();
+    SplitDataset s = DatasetDirectory.read(data);
+    org.pal.core.archive.Npy.writeFloats(dir.resolve("vecs.npy"), s.data().items().rows(), s.data().items().dim(), s.data().items().data());
+    for (int p = 0; p < 600; p++) {
+      sb.append(String.format("{\"user_id\": \"%s\", \"left\": \"npy:vecs.npy#%d\", \"right\": \"npy:vecs.npy#%d\", \"label\": %d}%n",
+          s.data().userIds().get(s.data().pairs().user[p]), s.data().pairs().left[p], s.data().pairs().right[p], s.data().pairs().label[p]));
+    }
+    sb.append("{\"user_id\": \"x\", \"left\": \"npy:vecs.npy#0\", \"right\": \"npy:vecs.npy#1\", \"label\": 7}\n");
+    Files.writeString(f, sb);
+    Path out = dir.resolve("recs-out");
+    Run strict = pal("experiment", "records", "--data", f.toString(), "--k", "1", "--epochs", "2", "--out", out.toString());
+    assertThat(strict.code()).isEqualTo(2);
+    assertThat(strict.err()).contains("recs.jsonl row 601 label = 7");
+    Run lenient = pal("experiment", "records", "--data", f.toString(), "--k", "1,2", "--epochs", "5", "--skip-invalid", "--out", out.toString());
+    assertThat(lenient.code()).as(lenient.err()).isZero();
+    assertThat(lenient.err()).contains("skipped 1 of 601 records");
+    assertThat(Json.readTree(out.resolve("results.json"))).hasSize(2);
+  }
+
   private static Path writeEncoder(String model) throws Exception {
     Path p = dir.resolve("encoder-" + model.replace(':', '-') + ".json");
     Files.writeString(p, "{\"type\": \"onnx-sentence\", \"model\": \"" + model + "\"}");
