@@ -96,6 +96,39 @@ public final class TableFile {
     }
   }
 
+  /** Receives one row as JDBC objects (BLOBs as byte[]), columns in the requested order. */
+  @FunctionalInterface
+  public interface RawRowConsumer {
+    void accept(long row, Object[] values);
+  }
+
+  /** Like {@link #scan} but keeps types: BLOB columns (encoded images) arrive as byte arrays. */
+  public static void scanRaw(Path file, List<String> wanted, RawRowConsumer consumer) {
+    List<String> cols = columns(file);
+    StringBuilder q = new StringBuilder("SELECT ");
+    for (int i = 0; i < wanted.size(); i++) {
+      if (i > 0) q.append(", ");
+      String c = wanted.get(i);
+      q.append(cols.contains(c) ? "\"" + c.replace("\"", "\"\"") + "\"" : "NULL");
+    }
+    q.append(" FROM ").append(source(file));
+    try (Connection c = connect(); Statement s = c.createStatement(); ResultSet r = s.executeQuery(q.toString())) {
+      long row = 0;
+      while (r.next()) {
+        row++;
+        Object[] values = new Object[wanted.size()];
+        for (int i = 0; i < values.length; i++) {
+          Object o = r.getObject(i + 1);
+          if (o instanceof java.sql.Blob b) o = b.getBytes(1, (int) b.length());
+          values[i] = o;
+        }
+        consumer.accept(row, values);
+      }
+    } catch (SQLException e) {
+      throw unreadable(file, e);
+    }
+  }
+
   private static void requireFile(Path file) {
     if (!Files.isRegularFile(file)) throw PalException.badInput("file", file, "does not exist or is not a file");
   }
