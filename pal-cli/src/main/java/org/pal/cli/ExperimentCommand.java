@@ -24,7 +24,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 @Command(name = "experiment", description = "Sweep K and seeds on one of the paper's studies or on your records; write results, plots and a report.",
-    subcommands = {ExperimentCommand.Synthetic.class, ExperimentCommand.Persona.class, ExperimentCommand.Tldr.class, ExperimentCommand.Records.class})
+    subcommands = {ExperimentCommand.Synthetic.class, ExperimentCommand.Persona.class, ExperimentCommand.Tldr.class, ExperimentCommand.PickAFilter.class, ExperimentCommand.Records.class})
 final class ExperimentCommand implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
@@ -151,6 +151,27 @@ final class ExperimentCommand implements Runnable {
       org.pal.datasets.TldrDataset.Spec ds = new org.pal.datasets.TldrDataset.Spec(dir.toString(), files, variant, seen, null, null, null, enc);
       sweep(spec, o, "TL;DR (" + variant + ")", new org.pal.datasets.TldrDataset(ds, Pal.load().registry()), ds,
           palB(dim, "logistic", groups(1e-3, 1e-3, 2e-2)), List.of(1, 2), 60, 64, 10);
+    }
+  }
+
+  @Command(name = "pick-a-filter", description = {"Sections 4.2.2 and Appendix B: Pick-a-Pic comparisons from local parquet files with CLIP embeddings;",
+      "--beta > 0 applies the blue/red filters of Pick-a-Filter (two user groups), --beta 0 is plain Pick-a-Pic."})
+  static final class PickAFilter implements Runnable {
+    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+    @CommandLine.Mixin SweepOptions o = new SweepOptions();
+    @Option(names = "--parquet", split = ",", required = true, description = "Pick-a-Pic parquet files (user_id, ranking_id, caption, jpg_0, jpg_1, label_0, label_1)") List<Path> files;
+    @Option(names = "--encoder", required = true, description = "JSON onnx-clip config: {\"type\": \"onnx-clip\", \"model\": DIR}") Path encoder;
+    @Option(names = "--beta", defaultValue = "1.0", description = "share of each user's comparisons that get a filter (default ${DEFAULT-VALUE})") double beta;
+    @Option(names = "--min-comparisons", defaultValue = "50", description = "users with fewer decisive comparisons are dropped (default ${DEFAULT-VALUE})") int min;
+    @Option(names = "--exclude-ranking-ids", description = "ranking ids to drop, one per line (e.g. v2_leakage_ranking_ids.txt for the no-leakage split)") Path exclude;
+    @Option(names = "--dim", defaultValue = "32", description = "latent dimension d (default ${DEFAULT-VALUE})") int dim;
+
+    @Override
+    public void run() {
+      org.pal.datasets.PickAPicDataset.Spec ds = new org.pal.datasets.PickAPicDataset.Spec(files.stream().map(Path::toString).toList(),
+          Json.readTree(encoder), min, exclude == null ? null : exclude.toString(), beta, null, null, null);
+      sweep(spec, o, beta > 0 ? "Pick-a-Filter (beta = " + beta + ")" : "Pick-a-Pic", new org.pal.datasets.PickAPicDataset(ds, Pal.load().registry()), ds,
+          palB(dim, "logistic", groups(1e-3, 1e-3, 2e-2)), List.of(1, 2), 30, 256, 10);
     }
   }
 
