@@ -60,7 +60,12 @@ final class ExperimentCommand implements Runnable {
     List<RunResult> runs = new Sweep(Pal.load().registry()).run(source, base, ks, o.seeds, shots, o.curve == null ? List.of() : o.curve,
         r -> err.printf(Locale.ROOT, "done %s K=%d seed=%d: seen %.4f unseen %.4f zero-shot %.4f (%.1fs, %.0f pairs/s)%n",
             r.model(), r.k(), r.seed(), r.seenAccuracy(), r.unseenAccuracy(), r.zeroShotAccuracy(), r.trainSeconds(), r.pairsPerSecond()),
-        name -> new Progress(err, name + "  "), (seed, split) -> Reports.writeSplit(o.out, seed, split));
+        name -> new Progress(err, name + "  "), (seed, split) -> Reports.writeSplit(o.out, seed, split),
+        (r, model) -> {
+          if (r.seed() == o.seeds.get(0)) {
+            org.pal.core.archive.AtomicFiles.writeString(o.out.resolve("users-K" + r.k() + ".svg"), Reports.simplexView(model, title + ", K = " + r.k() + ", seed " + r.seed()));
+          }
+        });
     String command = "pal " + String.join(" ", spec.commandLine().getParseResult().originalArgs());
     Reports.write(o.out, title, command, runs, Map.of("dataset", datasetSpec, "shots", shots), base);
     out.print(Reports.table(runs));

@@ -7,7 +7,7 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /** The {@code pal} command. Exit codes: 0 ok, 2 bad input (arguments, config, data, archive), 1 anything else. */
-@Command(name = "pal", mixinStandardHelpOptions = true, version = "pal 0.1.0",
+@Command(name = "pal", mixinStandardHelpOptions = true, scope = CommandLine.ScopeType.INHERIT, version = "pal 0.1.0",
     description = "Personalized reward models from heterogeneous pairwise preferences (PAL, ICLR 2025).",
     subcommands = {PluginsCommand.class, GenerateCommand.class, TrainCommand.class, EvaluateCommand.class,
         AdaptCommand.class, ScoreCommand.class, EmbedCommand.class, ExperimentCommand.class, InspectCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})

@@ -98,6 +98,9 @@ final class Reports {
     }
     md.append("\n![accuracy against K](accuracy-vs-k.svg)\n");
     if (curve) md.append("\n![unseen accuracy against enrolment comparisons](unseen-vs-comparisons.svg)\n");
+    for (List<RunResult> g : groups(runs).values()) {
+      md.append("\n![users and prototypes, K = ").append(g.get(0).k()).append("](users-K").append(g.get(0).k()).append(".svg)\n");
+    }
     md.append("\nFiles: `results.json` (every run), `results.csv` (per K), `config.json` (the model and trainer config), `dataset.json` (the dataset settings), `splits/` (each seed's users and pair split).\n");
     AtomicFiles.writeString(out.resolve("report.md"), md.toString());
   }
@@ -165,6 +168,43 @@ final class Reports {
     legend(s, names, x0 + pw + 30, 60, pal);
     return s.append("</svg>\n").toString();
   }
+
+  /**
+   * Learned users against the prototypes (as Figure 14): each user's point is the weighted average
+   * of the prototype vertices placed on a regular polygon (for K = 3, exactly the simplex), so the
+   * polygon is the prototypes' hull and a user's distance from a vertex shows how much of that
+   * prototype they are.
+   */
+  static String simplexView(org.pal.core.model.PalModel model, String title) {
+    double[][] w = model.weightsOf(model.users());
+    int k = model.k(), cx = 330, cy = 225, rad = 160;
+    StringBuilder s = svgHead(660, 420, title + ": users in the prototypes' simplex");
+    double[][] v = new double[k][2];
+    for (int j = 0; j < k; j++) {
+      double a = k == 1 ? 0 : -Math.PI / 2 + 2 * Math.PI * j / k;
+      v[j][0] = cx + (k == 1 ? 0 : rad * Math.cos(a));
+      v[j][1] = cy + (k == 1 ? 0 : rad * Math.sin(a));
+    }
+    if (k > 1) {
+      StringBuilder poly = new StringBuilder();
+      for (double[] p : v) poly.append(String.format(Locale.ROOT, "%.1f,%.1f ", p[0], p[1]));
+      s.append(String.format("<polygon points='%s' fill='#f4f4f4' stroke='#999'/>%n", poly.toString().trim()));
+    }
+    for (int i = 0; i < w.length; i++) {
+      double x = 0, yy = 0;
+      int arg = 0;
+      for (int j = 0; j < k; j++) { x += w[i][j] * v[j][0]; yy += w[i][j] * v[j][1]; if (w[i][j] > w[i][arg]) arg = j; }
+      s.append(String.format(Locale.ROOT, "<circle cx='%.1f' cy='%.1f' r='3' fill='%s' fill-opacity='0.6'><title>%s</title></circle>%n",
+          x, yy, COLORS_K[arg % COLORS_K.length], escape(model.userIds().get(i))));
+    }
+    for (int j = 0; j < k; j++) {
+      s.append(String.format(Locale.ROOT, "<rect x='%.1f' y='%.1f' width='10' height='10' fill='black'/><text x='%.1f' y='%.1f' text-anchor='middle'>prototype %d</text>%n",
+          v[j][0] - 5, v[j][1] - 5, v[j][0], v[j][1] + (v[j][1] < cy ? -10 : 22), j));
+    }
+    return s.append("</svg>\n").toString();
+  }
+
+  private static final String[] COLORS_K = {"#4C72B0", "#DD8452", "#55A868", "#C44E52", "#8172B3", "#937860", "#DA8BC3", "#8C8C8C"};
 
   private static double y(double v, double lo, int y0, int ph) {
     return y0 - (v - lo) / (1.0 - lo) * ph;

@@ -41,6 +41,13 @@ public final class Sweep {
   public List<RunResult> run(DatasetSource source, PalConfig base, List<Integer> ks, List<Long> seeds, int shots, List<Integer> curveShots,
                              Consumer<RunResult> onRun, java.util.function.Function<String, ProgressListener> progress,
                              java.util.function.BiConsumer<Long, SplitDataset> onSplit) {
+    return run(source, base, ks, seeds, shots, curveShots, onRun, progress, onSplit, null);
+  }
+
+  /** @param onModel receives each trained model with its result (for plots and archives), may be null */
+  public List<RunResult> run(DatasetSource source, PalConfig base, List<Integer> ks, List<Long> seeds, int shots, List<Integer> curveShots,
+                             Consumer<RunResult> onRun, java.util.function.Function<String, ProgressListener> progress,
+                             java.util.function.BiConsumer<Long, SplitDataset> onSplit, java.util.function.BiConsumer<RunResult, PalModel> onModel) {
     List<RunResult> out = new ArrayList<>();
     Map<Long, SplitDataset> data = new TreeMap<>();
     for (long seed : seeds) {
@@ -64,6 +71,7 @@ public final class Sweep {
             split.train().length, acc.seenPairs(), acc.unseenTestPairs(), curve);
         out.add(r);
         if (onRun != null) onRun.accept(r);
+        if (onModel != null) onModel.accept(r, m);
       }
     }
     return out;
