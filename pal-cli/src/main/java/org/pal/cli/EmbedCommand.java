@@ -15,9 +15,7 @@ import org.pal.core.config.ComponentRegistry;
 import org.pal.core.config.Json;
 import org.pal.core.config.Pal;
 import org.pal.core.config.PalConfig;
-import org.pal.core.spi.BuildContext;
 import org.pal.core.spi.Embedder;
-import org.pal.core.spi.ExtensionPoint;
 import org.pal.datasets.TableFile;
 import org.pal.embeddings.CachingEmbedder;
 import picocli.CommandLine;
@@ -54,7 +52,7 @@ final class EmbedCommand implements Runnable {
     List<String> ids = idColumn == null ? null : TableFile.readColumn(input, idColumn);
     ComponentRegistry registry = Pal.load().registry();
     JsonNode cfg = encoder != null ? Json.readTree(encoder) : PalConfig.typed("onnx-sentence");
-    try (Embedder base = registry.create(ExtensionPoint.EMBEDDER, cfg, new BuildContext(registry, null, "", "", 0, 0, 0, 0, 1, "encoder"))) {
+    try (Embedder base = registry.embedder(cfg)) {
       Embedder e = noCache || base instanceof CachingEmbedder ? base : new CachingEmbedder(base, cache);
       int n = texts.size(), dim = e.dimension();
       float[] all = new float[n * dim];
@@ -106,7 +104,7 @@ final class EmbedCommand implements Runnable {
     if (files.isEmpty()) throw PalException.badInput("--images", images, "has no PNG, JPEG, BMP or GIF files");
     ComponentRegistry registry = Pal.load().registry();
     JsonNode cfg = Json.readTree(encoder);
-    try (Embedder base = registry.create(ExtensionPoint.EMBEDDER, cfg, new BuildContext(registry, null, "", "", 0, 0, 0, 0, 1, "encoder"))) {
+    try (Embedder base = registry.embedder(cfg)) {
       if (!(base instanceof org.pal.core.spi.ImageEmbedder)) {
         throw PalException.badInput("--encoder type", cfg.path("type"), "embeds text only; images need onnx-clip");
       }

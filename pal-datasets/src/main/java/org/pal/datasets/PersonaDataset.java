@@ -15,10 +15,8 @@ import org.pal.core.data.Pairs;
 import org.pal.core.data.PreferenceDataset;
 import org.pal.core.data.SplitDataset;
 import org.pal.core.data.Table;
-import org.pal.core.spi.BuildContext;
 import org.pal.core.spi.DatasetSource;
 import org.pal.core.spi.Embedder;
-import org.pal.core.spi.ExtensionPoint;
 
 /**
  * The heterogeneous Persona dataset of Section 4.2.1: K* personas (Anthropic persona files), N seen
@@ -91,19 +89,13 @@ public final class PersonaDataset implements DatasetSource {
         agrees.add(a);
       }
     }
-    try (Embedder e = registry.create(ExtensionPoint.EMBEDDER, spec.encoder(), new BuildContext(registry, null, "", "", 0, 0, 0, 0, 1, "encoder"))) {
+    try (Embedder e = registry.embedder(spec.encoder())) {
       float[][] s = e.embed(statements), ans = e.embed(List.of(" Yes", " No"));
-      prompts = table("prompts", s);
-      items = table("items", ans);
+      prompts = Table.of("prompts", s);
+      items = Table.of("items", ans);
     }
   }
 
-  private static Table table(String name, float[][] v) {
-    int d = v[0].length;
-    float[] data = new float[v.length * d];
-    for (int i = 0; i < v.length; i++) System.arraycopy(v[i], 0, data, i * d, d);
-    return new Table(name, data, v.length, d).requireFinite();
-  }
 
   public int statementCount() {
     prepare();

@@ -22,10 +22,8 @@ import org.pal.core.data.PreferenceDataset;
 import org.pal.core.data.SplitDataset;
 import org.pal.core.data.Splits;
 import org.pal.core.data.Table;
-import org.pal.core.spi.BuildContext;
 import org.pal.core.spi.DatasetSource;
 import org.pal.core.spi.Embedder;
-import org.pal.core.spi.ExtensionPoint;
 import org.pal.core.spi.ImageEmbedder;
 
 /**
@@ -144,10 +142,10 @@ public final class PickAPicDataset implements DatasetSource {
         pairs.add(new int[] {u, c, winLeft ? w : l, winLeft ? l : w, winLeft ? 1 : -1});
         n++;
       }
-      try (Embedder e = registry.create(ExtensionPoint.EMBEDDER, spec.encoder(), new BuildContext(registry, null, "", "", 0, 0, 0, 0, 1, "encoder"))) {
+      try (Embedder e = registry.embedder(spec.encoder())) {
         if (!(e instanceof ImageEmbedder ie)) throw PalException.badInput("encoder.type", spec.encoder().path("type"), "Pick-a-Pic needs onnx-clip");
-        Table items = table("items", ie.embedImages(imageFiles));
-        Table prompts = table("prompts", e.embed(new ArrayList<>(captions.keySet())));
+        Table items = Table.of("items", ie.embedImages(imageFiles));
+        Table prompts = Table.of("prompts", e.embed(new ArrayList<>(captions.keySet())));
         int[] user = new int[n], prompt = new int[n], left = new int[n], right = new int[n];
         byte[] label = new byte[n];
         for (int i = 0; i < n; i++) {
@@ -208,10 +206,4 @@ public final class PickAPicDataset implements DatasetSource {
     }
   }
 
-  private static Table table(String name, float[][] v) {
-    int d = v[0].length;
-    float[] flat = new float[v.length * d];
-    for (int i = 0; i < v.length; i++) System.arraycopy(v[i], 0, flat, i * d, d);
-    return new Table(name, flat, v.length, d).requireFinite();
-  }
 }

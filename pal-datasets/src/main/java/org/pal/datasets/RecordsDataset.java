@@ -17,10 +17,8 @@ import org.pal.core.data.PreferenceDataset;
 import org.pal.core.data.SplitDataset;
 import org.pal.core.data.Splits;
 import org.pal.core.data.Table;
-import org.pal.core.spi.BuildContext;
 import org.pal.core.spi.DatasetSource;
 import org.pal.core.spi.Embedder;
-import org.pal.core.spi.ExtensionPoint;
 import org.pal.core.spi.ImageEmbedder;
 
 /**
@@ -161,7 +159,7 @@ public final class RecordsDataset implements DatasetSource {
       }
     }
     if (!textAt.isEmpty() || !imageAt.isEmpty()) {
-      try (Embedder e = registry.create(ExtensionPoint.EMBEDDER, spec.encoder(), new BuildContext(registry, null, "", "", 0, 0, 0, 0, 1, "encoder"))) {
+      try (Embedder e = registry.embedder(spec.encoder())) {
         if (!textAt.isEmpty()) fill(vecs, textAt, idx -> e.embed(idx.stream().map(values::get).toList()));
         if (!imageAt.isEmpty()) {
           if (!(e instanceof ImageEmbedder ie)) throw PalException.badInput("encoder.type", spec.encoder().path("type"), "the records contain image: values; use onnx-clip");

@@ -18,10 +18,8 @@ import org.pal.core.data.Pairs;
 import org.pal.core.data.PreferenceDataset;
 import org.pal.core.data.SplitDataset;
 import org.pal.core.data.Table;
-import org.pal.core.spi.BuildContext;
 import org.pal.core.spi.DatasetSource;
 import org.pal.core.spi.Embedder;
-import org.pal.core.spi.ExtensionPoint;
 
 /**
  * Reddit TL;DR comparisons with worker ids (Sections 4.3.1, C.3), from OpenAI's comparison batch
@@ -135,8 +133,8 @@ public final class TldrDataset implements DatasetSource {
       }
       label[i] = (byte) (leftPreferred ? 1 : -1);
     }
-    try (Embedder e = registry.create(ExtensionPoint.EMBEDDER, spec.encoder(), new BuildContext(registry, null, "", "", 0, 0, 0, 0, 1, "encoder"))) {
-      data = new PreferenceDataset(table("items", e.embed(new ArrayList<>(items.keySet()))), table("prompts", e.embed(new ArrayList<>(prompts.keySet()))),
+    try (Embedder e = registry.embedder(spec.encoder())) {
+      data = new PreferenceDataset(Table.of("items", e.embed(new ArrayList<>(items.keySet()))), Table.of("prompts", e.embed(new ArrayList<>(prompts.keySet()))),
           ids, new Pairs(user, prompt, left, right, label));
     }
     seenUsers = new ArrayList<>();
@@ -144,12 +142,6 @@ public final class TldrDataset implements DatasetSource {
     for (int i = 0; i < ids.size(); i++) (i < seenIds.size() ? seenUsers : unseenUsers).add(i);
   }
 
-  private static Table table(String name, float[][] v) {
-    int d = v[0].length;
-    float[] flat = new float[v.length * d];
-    for (int i = 0; i < v.length; i++) System.arraycopy(v[i], 0, flat, i * d, d);
-    return new Table(name, flat, v.length, d).requireFinite();
-  }
 
   @Override
   public SplitDataset load(long seed) {

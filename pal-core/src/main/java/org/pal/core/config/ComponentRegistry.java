@@ -84,6 +84,11 @@ public final class ComponentRegistry {
     return point.type().cast(built);
   }
 
+  /** An embedder from its JSON config (embedders need no dimensions or parameters from a build context). */
+  public org.pal.core.spi.Embedder embedder(JsonNode config) {
+    return create(ExtensionPoint.EMBEDDER, config, new BuildContext(this, null, "", "", 0, 0, 0, 0, 1, "encoder"));
+  }
+
   public ObjectMapper mapper() {
     return mapper;
   }

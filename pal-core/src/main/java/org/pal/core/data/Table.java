@@ -25,6 +25,18 @@ public record Table(String name, float[] data, int rows, int dim) {
     return this;
   }
 
+  /** A table from row vectors of equal length (checked, finite). */
+  public static Table of(String name, float[][] rows) {
+    if (rows.length == 0) throw PalException.badInput(name, "no rows", "a table needs at least one vector");
+    int d = rows[0].length;
+    float[] flat = new float[rows.length * d];
+    for (int i = 0; i < rows.length; i++) {
+      if (rows[i].length != d) throw PalException.badInput(name + "[row " + i + "] length", rows[i].length, "every vector of the table must have dimension " + d);
+      System.arraycopy(rows[i], 0, flat, i * d, d);
+    }
+    return new Table(name, flat, rows.length, d).requireFinite();
+  }
+
   public float get(int row, int col) {
     return data[row * dim + col];
   }
