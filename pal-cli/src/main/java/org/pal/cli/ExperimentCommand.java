@@ -127,11 +127,13 @@ final class ExperimentCommand implements Runnable {
     @Option(names = "--unseen-queries", defaultValue = "150", description = "queries per unseen user (default ${DEFAULT-VALUE})") int unseenQueries;
     @Option(names = "--dim", defaultValue = "16", description = "latent dimension d (default ${DEFAULT-VALUE})") int dim;
     @Option(names = "--encoder", description = "JSON embedder config (default: the embedded all-MiniLM-L6-v2, cached)") Path encoder;
+    @Option(names = "--download", description = "fetch persona files missing from --persona-dir from the public original (needs network)") boolean download;
 
     @Override
     public void run() {
       var enc = encoder != null ? Json.readTree(encoder) : defaultEncoder();
-      PersonaDataset.Spec ds = new PersonaDataset.Spec(dir.toString(), personas, users, queries, unseenUsers, unseenQueries, null, null, enc);
+      PersonaDataset.Spec ds = new PersonaDataset.Spec(dir.toString(), personas, users, queries, unseenUsers, unseenQueries, null, null, enc,
+          download ? org.pal.datasets.Downloads.PERSONA : null);
       ComponentRegistry registry = Pal.load().registry();
       sweep(spec, o, "Persona (Section 4.2.1), K* = " + personas.size(), new PersonaDataset(ds, registry), ds,
           palB(dim, "logistic", groups(1e-3, 1e-3, 2e-2)), List.of(1, personas.size()), 30, 256, 50);
@@ -149,11 +151,13 @@ final class ExperimentCommand implements Runnable {
     @Option(names = "--seen-workers", defaultValue = "6", description = "semi-synthetic: top workers by comparisons that are seen (default ${DEFAULT-VALUE})") int seen;
     @Option(names = "--dim", defaultValue = "16", description = "latent dimension d (default ${DEFAULT-VALUE})") int dim;
     @Option(names = "--encoder", description = "JSON embedder config (default: the embedded all-MiniLM-L6-v2, cached)") Path encoder;
+    @Option(names = "--download", description = "fetch batch files missing from --tldr-dir from OpenAI's public original (needs network)") boolean download;
 
     @Override
     public void run() {
       var enc = encoder != null ? Json.readTree(encoder) : defaultEncoder();
-      org.pal.datasets.TldrDataset.Spec ds = new org.pal.datasets.TldrDataset.Spec(dir.toString(), files, variant, seen, null, null, null, enc);
+      org.pal.datasets.TldrDataset.Spec ds = new org.pal.datasets.TldrDataset.Spec(dir.toString(), files, variant, seen, null, null, null, enc,
+          download ? org.pal.datasets.Downloads.TLDR : null);
       sweep(spec, o, "TL;DR (" + variant + ")", new org.pal.datasets.TldrDataset(ds, Pal.load().registry()), ds,
           palB(dim, "logistic", groups(1e-3, 1e-3, 2e-2)), List.of(1, 2), 60, 64, 10);
     }

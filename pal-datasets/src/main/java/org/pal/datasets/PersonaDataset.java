@@ -24,11 +24,13 @@ import org.pal.core.spi.Embedder;
  * files, each unseen user n_unseen; a user answers "Yes" exactly when the statement is in their
  * persona's agreeing set. The prompt is the statement, the two items the answers " Yes" and " No"
  * (in random order). Seen users' queries split into train / validation / test by share; unseen
- * users' queries stay in order (few-shot enrolment uses the first ones).
+ * users' queries stay in order (few-shot enrolment uses the first ones). With {@code downloadFrom}
+ * (e.g. {@link Downloads#PERSONA}) missing persona files are fetched into {@code personaDir}.
  */
 public final class PersonaDataset implements DatasetSource {
   public record Spec(String personaDir, List<String> personas, Integer usersPerPersona, Integer queries,
-                     Integer unseenUsersPerPersona, Integer unseenQueries, Double validationShare, Double testShare, JsonNode encoder) {
+                     Integer unseenUsersPerPersona, Integer unseenQueries, Double validationShare, Double testShare, JsonNode encoder,
+                     String downloadFrom) {
     public Spec {
       if (personaDir == null) throw PalException.badInput("personaDir", "null", "give the folder with the persona .jsonl files");
       if (personas == null || personas.isEmpty()) {
@@ -65,7 +67,7 @@ public final class PersonaDataset implements DatasetSource {
     agrees = new ArrayList<>();
     int k = spec.personas().size();
     for (int j = 0; j < k; j++) {
-      Path f = Path.of(spec.personaDir()).resolve(spec.personas().get(j) + ".jsonl");
+      Path f = Downloads.ensure(Path.of(spec.personaDir()).resolve(spec.personas().get(j) + ".jsonl"), spec.downloadFrom(), spec.personas().get(j) + ".jsonl");
       if (!Files.exists(f)) throw PalException.badInput("persona", spec.personas().get(j), "no file " + f + "; persona names are file names without .jsonl");
       List<String> lines;
       try {

@@ -33,10 +33,11 @@ import org.pal.core.spi.Embedder;
  *
  * <p>{@code real}: the workers' own choices on every pair; seen users are the reference
  * implementation's seen workers ({@code seenList}) present in the files, everyone else is unseen.
+ * With {@code downloadFrom} (e.g. {@link Downloads#TLDR}) missing batch files are fetched into {@code dir}.
  */
 public final class TldrDataset implements DatasetSource {
   public record Spec(String dir, List<String> files, String variant, Integer seenWorkers, String seenList,
-                     Double validationShare, Double testShare, JsonNode encoder) {
+                     Double validationShare, Double testShare, JsonNode encoder, String downloadFrom) {
     public Spec {
       if (dir == null) throw PalException.badInput("dir", "null", "give the folder with the TL;DR comparison batch files");
       if (files == null || files.isEmpty()) files = List.of("batch13.json", "batch18.json");
@@ -67,7 +68,7 @@ public final class TldrDataset implements DatasetSource {
     if (data != null) return;
     List<Rec> recs = new ArrayList<>();
     for (String f : spec.files()) {
-      Path p = Path.of(spec.dir()).resolve(f);
+      Path p = Downloads.ensure(Path.of(spec.dir()).resolve(f), spec.downloadFrom(), f);
       List<String> lines;
       try {
         lines = Files.readAllLines(p);

@@ -103,7 +103,7 @@ class RecordsAndPaperDatasetsTest {
   @Test
   void personaUsersAnswerYesExactlyOnTheirPersonasAgreeingStatements() {
     PersonaDataset p = new PersonaDataset(new PersonaDataset.Spec(SHARED.resolve("anthropic-persona").toString(),
-        List.of("interest-in-art", "interest-in-math"), 3, 50, 1, 60, null, null, quantized()), registry);
+        List.of("interest-in-art", "interest-in-math"), 3, 50, 1, 60, null, null, quantized(), null), registry);
     SplitDataset s = p.load(0);
     assertThat(p.statementCount()).isEqualTo(2000);
     assertThat(s.data().items().rows()).isEqualTo(2); // " Yes" and " No"
@@ -126,7 +126,7 @@ class RecordsAndPaperDatasetsTest {
   @Test
   void personaK4SeparatesWhatK1Cannot() {
     PersonaDataset p = new PersonaDataset(new PersonaDataset.Spec(SHARED.resolve("anthropic-persona").toString(),
-        null, 20, 100, 5, 100, null, null, quantized()), registry);
+        null, 20, 100, 5, 100, null, null, quantized(), null), registry);
     var cfg = PalConfig.parse("{\"model\": {\"type\": \"pal-b\", \"dim\": 16}, \"trainer\": {\"epochs\": 15, \"batchSize\": 128,"
         + " \"groups\": {\"mapping\": {\"lr\": 0.001}, \"prototypes\": {\"lr\": 0.001}, \"users\": {\"lr\": 0.02}, \"scale\": {\"lr\": 0.001}}}}");
     List<RunResult> runs = new Sweep(registry).run(p, cfg, List.of(1, 4), List.of(0L), 50, null, n -> null);
@@ -135,14 +135,48 @@ class RecordsAndPaperDatasetsTest {
   }
 
   @Test
+  void missingPersonaFilesAreDownloadedOnlyWhenAskedAndAtomically(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+    byte[] art = Files.readAllBytes(SHARED.resolve("anthropic-persona/interest-in-art.jsonl"));
+    com.sun.net.httpserver.HttpServer server = com.sun.net.httpserver.HttpServer.create(new java.net.InetSocketAddress("127.0.0.1", 0), 0);
+    int[] hits = {0};
+    server.createContext("/persona/", ex -> {
+      hits[0]++;
+      boolean known = ex.getRequestURI().getPath().endsWith("interest-in-art.jsonl");
+      ex.sendResponseHeaders(known ? 200 : 404, known ? art.length : -1);
+      if (known) ex.getResponseBody().write(art);
+      ex.close();
+    });
+    server.start();
+    try {
+      String base = "http://127.0.0.1:" + server.getAddress().getPort() + "/persona/";
+      Path local = dir.resolve("personas");
+      PersonaDataset offline = new PersonaDataset(new PersonaDataset.Spec(local.toString(), List.of("interest-in-art"), 2, 10, 0, 10, null, null, quantized(), null), registry);
+      assertThatThrownBy(offline::statementCount).hasMessageContaining("no file");
+      assertThat(hits[0]).isZero();
+      PersonaDataset online = new PersonaDataset(new PersonaDataset.Spec(local.toString(), List.of("interest-in-art"), 2, 10, 0, 10, null, null, quantized(), base), registry);
+      assertThat(online.statementCount()).isEqualTo(1000);
+      assertThat(Files.readAllBytes(local.resolve("interest-in-art.jsonl"))).isEqualTo(art);
+      new PersonaDataset(new PersonaDataset.Spec(local.toString(), List.of("interest-in-art"), 2, 10, 0, 10, null, null, quantized(), base), registry).statementCount();
+      assertThat(hits[0]).as("fetched once, then read locally").isEqualTo(1);
+      PersonaDataset missing = new PersonaDataset(new PersonaDataset.Spec(local.toString(), List.of("interest-in-nothing"), 2, 10, 0, 10, null, null, quantized(), base), registry);
+      assertThatThrownBy(missing::statementCount).hasMessageContaining("HTTP 404");
+      try (var files = Files.list(local)) {
+        assertThat(files.map(p -> p.getFileName().toString())).containsExactly("interest-in-art.jsonl"); // no partial file left
+      }
+    } finally {
+      server.stop(0);
+    }
+  }
+
+  @Test
   void tldrVariants() {
     Path dir = SHARED.resolve("tldr-comparisons");
-    TldrDataset semi = new TldrDataset(new TldrDataset.Spec(dir.toString(), null, "semi-synthetic", 6, null, null, null, quantized()), registry);
+    TldrDataset semi = new TldrDataset(new TldrDataset.Spec(dir.toString(), null, "semi-synthetic", 6, null, null, null, quantized(), null), registry);
     SplitDataset s = semi.load(0);
     assertThat(s.data().pairs().size()).isEqualTo(335); // only supervised-policy pairs (batch18)
     assertThat(s.seenUsers()).hasSize(6);
     assertThat(s.unseenUsers()).hasSize(5);
-    TldrDataset real = new TldrDataset(new TldrDataset.Spec(dir.toString(), null, "real", null, null, null, null, quantized()), registry);
+    TldrDataset real = new TldrDataset(new TldrDataset.Spec(dir.toString(), null, "real", null, null, null, null, quantized(), null), registry);
     SplitDataset r = real.load(0);
     assertThat(r.data().pairs().size()).isEqualTo(1771);
     assertThat(r.seenUsers()).hasSize(7); // the reference's seen workers present in these two batches
