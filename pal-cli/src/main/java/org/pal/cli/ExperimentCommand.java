@@ -73,6 +73,31 @@ final class ExperimentCommand implements Runnable {
     return runs;
   }
 
+  /** One dataset setting of a knob sweep: its label (a folder name), source and default model. */
+  record Setting(String label, DatasetSource source, Object datasetSpec, PalConfig defaults, List<Integer> ks) {}
+
+  /**
+   * Sweeps K and seeds for each setting; with several settings each goes to its own folder under
+   * --out and a summary (summary.csv, settings.svg, report.md) compares them, as Figure 4's panels.
+   */
+  static void sweepSettings(CommandLine.Model.CommandSpec spec, SweepOptions o, String title, List<Setting> settings,
+                            int epochs, int batch, int shots) {
+    if (settings.size() == 1) {
+      Setting st = settings.get(0);
+      sweep(spec, o, title, st.source(), st.datasetSpec(), st.defaults(), st.ks(), epochs, batch, shots);
+      return;
+    }
+    Path root = o.out;
+    Map<String, List<RunResult>> all = new LinkedHashMap<>();
+    for (Setting st : settings) {
+      o.out = root.resolve(st.label());
+      all.put(st.label(), sweep(spec, o, title + ", " + st.label(), st.source(), st.datasetSpec(), st.defaults(), st.ks(), epochs, batch, shots));
+    }
+    o.out = root;
+    Reports.writeSettings(root, title, "pal " + String.join(" ", spec.commandLine().getParseResult().originalArgs()), all);
+    spec.commandLine().getOut().println("wrote " + root.resolve("report.md"));
+  }
+
   static PalConfig palB(int dim, String loss, Map<String, Object> groups) {
     ObjectNode m = PalConfig.typed("pal-b");
     m.put("dim", dim);
@@ -122,21 +147,33 @@ final class ExperimentCommand implements Runnable {
     @Option(names = "--personas", split = ",", defaultValue = "interest-in-art,interest-in-literature,interest-in-math,interest-in-music",
         description = "persona file names without .jsonl (default: the paper's K* = 4 set)") List<String> personas;
     @Option(names = "--users-per-persona", defaultValue = "100", description = "seen users per persona N (default ${DEFAULT-VALUE})") int users;
-    @Option(names = "--queries", defaultValue = "200", description = "queries per seen user n_p (default ${DEFAULT-VALUE})") int queries;
+    @Option(names = "--queries", split = ",", defaultValue = "200", description = "queries per seen user n_p; several values sweep it (default ${DEFAULT-VALUE})") List<Integer> queries;
     @Option(names = "--unseen-users-per-persona", defaultValue = "25", description = "unseen users per persona (default ${DEFAULT-VALUE})") int unseenUsers;
     @Option(names = "--unseen-queries", defaultValue = "150", description = "queries per unseen user (default ${DEFAULT-VALUE})") int unseenQueries;
-    @Option(names = "--dim", defaultValue = "16", description = "latent dimension d (default ${DEFAULT-VALUE})") int dim;
+    @Option(names = "--dim", split = ",", defaultValue = "16", description = "latent dimension d; several values sweep it (default ${DEFAULT-VALUE})") List<Integer> dims;
+    @Option(names = "--k-star", split = ",", description = "sweep K*: the first K* personas of --personas (then defaulting to Table 1's six)") List<Integer> kStars;
     @Option(names = "--encoder", description = "JSON embedder config (default: the embedded all-MiniLM-L6-v2, cached)") Path encoder;
     @Option(names = "--download", description = "fetch persona files missing from --persona-dir from the public original (needs network)") boolean download;
 
     @Override
     public void run() {
       var enc = encoder != null ? Json.readTree(encoder) : defaultEncoder();
-      PersonaDataset.Spec ds = new PersonaDataset.Spec(dir.toString(), personas, users, queries, unseenUsers, unseenQueries, null, null, enc,
-          download ? org.pal.datasets.Downloads.PERSONA : null);
       ComponentRegistry registry = Pal.load().registry();
-      sweep(spec, o, "Persona (Section 4.2.1), K* = " + personas.size(), new PersonaDataset(ds, registry), ds,
-          palB(dim, "logistic", groups(1e-3, 1e-3, 2e-2)), List.of(1, personas.size()), 30, 256, 50);
+      List<String> pool = personas;
+      if (kStars != null && !spec.commandLine().getParseResult().hasMatchedOption("--personas")) {
+        pool = List.of("interest-in-art", "interest-in-literature", "interest-in-math", "interest-in-music", "interest-in-science", "interest-in-sports");
+      }
+      List<Setting> settings = new java.util.ArrayList<>();
+      for (int ks : kStars == null ? List.of(pool.size()) : kStars) {
+        if (ks < 1 || ks > pool.size()) throw org.pal.core.PalException.badInput("--k-star", ks, "must be between 1 and the " + pool.size() + " personas given");
+        for (int q : queries) for (int d : dims) {
+          PersonaDataset.Spec ds = new PersonaDataset.Spec(dir.toString(), pool.subList(0, ks), users, q, unseenUsers, unseenQueries, null, null, enc,
+              download ? org.pal.datasets.Downloads.PERSONA : null);
+          settings.add(new Setting("kstar-" + ks + "_np-" + q + "_d-" + d, new PersonaDataset(ds, registry), ds,
+              palB(d, "logistic", groups(1e-3, 1e-3, 2e-2)), ks == 1 ? List.of(1) : List.of(1, ks)));
+        }
+      }
+      sweepSettings(spec, o, "Persona (Section 4.2.1)", settings, 30, 256, 50);
     }
   }
 
@@ -170,17 +207,21 @@ final class ExperimentCommand implements Runnable {
     @CommandLine.Mixin SweepOptions o = new SweepOptions();
     @Option(names = "--parquet", split = ",", required = true, description = "Pick-a-Pic parquet files (user_id, ranking_id, caption, jpg_0, jpg_1, label_0, label_1)") List<Path> files;
     @Option(names = "--encoder", required = true, description = "JSON onnx-clip config: {\"type\": \"onnx-clip\", \"model\": DIR}") Path encoder;
-    @Option(names = "--beta", defaultValue = "1.0", description = "share of each user's comparisons that get a filter (default ${DEFAULT-VALUE})") double beta;
+    @Option(names = "--beta", split = ",", defaultValue = "1.0", description = "share of each user's comparisons that get a filter; several values sweep it (default ${DEFAULT-VALUE})") List<Double> betas;
     @Option(names = "--min-comparisons", defaultValue = "50", description = "users with fewer decisive comparisons are dropped (default ${DEFAULT-VALUE})") int min;
     @Option(names = "--exclude-ranking-ids", description = "ranking ids to drop, one per line (e.g. v2_leakage_ranking_ids.txt for the no-leakage split)") Path exclude;
     @Option(names = "--dim", defaultValue = "32", description = "latent dimension d (default ${DEFAULT-VALUE})") int dim;
 
     @Override
     public void run() {
-      org.pal.datasets.PickAPicDataset.Spec ds = new org.pal.datasets.PickAPicDataset.Spec(files.stream().map(Path::toString).toList(),
-          Json.readTree(encoder), min, exclude == null ? null : exclude.toString(), beta, null, null, null);
-      sweep(spec, o, beta > 0 ? "Pick-a-Filter (beta = " + beta + ")" : "Pick-a-Pic", new org.pal.datasets.PickAPicDataset(ds, Pal.load().registry()), ds,
-          palB(dim, "logistic", groups(1e-3, 1e-3, 2e-2)), List.of(1, 2), 30, 256, 10);
+      List<Setting> settings = new java.util.ArrayList<>();
+      ComponentRegistry registry = Pal.load().registry();
+      for (double beta : betas) {
+        org.pal.datasets.PickAPicDataset.Spec ds = new org.pal.datasets.PickAPicDataset.Spec(files.stream().map(Path::toString).toList(),
+            Json.readTree(encoder), min, exclude == null ? null : exclude.toString(), beta, null, null, null);
+        settings.add(new Setting("beta-" + beta, new org.pal.datasets.PickAPicDataset(ds, registry), ds, palB(dim, "logistic", groups(1e-3, 1e-3, 2e-2)), List.of(1, 2)));
+      }
+      sweepSettings(spec, o, "Pick-a-Filter", settings, 30, 256, 10);
     }
   }
 

@@ -105,6 +105,59 @@ final class Reports {
     AtomicFiles.writeString(out.resolve("report.md"), md.toString());
   }
 
+  /** The summary of a knob sweep: one row per (setting, K), a grouped chart, links to each setting's report. */
+  static void writeSettings(Path root, String title, String command, Map<String, List<RunResult>> all) {
+    StringBuilder csv = new StringBuilder("setting,model,k,runs,seen_mean,seen_std,unseen_mean,unseen_std,zero_shot_mean,zero_shot_std\n");
+    StringBuilder md = new StringBuilder("# " + title + ": settings compared\n\nCommand:\n\n```\n" + command + "\n```\n\n");
+    md.append("| setting | model | K | seen | unseen (few-shot) | zero-shot |\n| --- | --- | ---: | --- | --- | --- |\n");
+    for (var e : all.entrySet()) {
+      for (List<RunResult> g : groups(e.getValue()).values()) {
+        csv.append(String.format(Locale.ROOT, "%s,%s,%d,%d,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f%n", e.getKey(), g.get(0).model(), g.get(0).k(), g.size(),
+            mean(g, RunResult::seenAccuracy), std(g, RunResult::seenAccuracy), mean(g, RunResult::unseenAccuracy), std(g, RunResult::unseenAccuracy),
+            mean(g, RunResult::zeroShotAccuracy), std(g, RunResult::zeroShotAccuracy)));
+        md.append(String.format(Locale.ROOT, "| [%s](%s/report.md) | %s | %d | %s | %s | %s |%n", e.getKey(), e.getKey(), g.get(0).model(), g.get(0).k(),
+            ms(g, RunResult::seenAccuracy), ms(g, RunResult::unseenAccuracy), ms(g, RunResult::zeroShotAccuracy)));
+      }
+    }
+    md.append("\n![seen accuracy by setting and K](settings.svg)\n");
+    AtomicFiles.writeString(root.resolve("summary.csv"), csv.toString());
+    AtomicFiles.writeString(root.resolve("settings.svg"), settingsChart(all, title));
+    AtomicFiles.writeString(root.resolve("report.md"), md.toString());
+  }
+
+  /** Seen accuracy grouped by setting, one bar per K (Figure 4 a-c). */
+  static String settingsChart(Map<String, List<RunResult>> all, String title) {
+    TreeSet<Integer> ks = new TreeSet<>();
+    for (List<RunResult> runs : all.values()) for (RunResult r : runs) ks.add(r.k());
+    List<Integer> kl = new ArrayList<>(ks);
+    int groupW = 30 + 22 * kl.size(), plotRight = 70 + all.size() * groupW, w = Math.max(plotRight + 160, 560), h = 380, x0 = 60, y0 = 300, ph = 240;
+    double lo = 1;
+    for (List<RunResult> runs : all.values()) for (List<RunResult> g : groups(runs).values()) lo = Math.min(lo, mean(g, RunResult::seenAccuracy));
+    lo = Math.max(0, Math.floor(lo * 10) / 10 - 0.05);
+    StringBuilder s = svgHead(w, h, title + ": seen accuracy by setting and K");
+    axis(s, x0, y0, plotRight, ph, lo, 1.0);
+    String[] pal = COLORS_K;
+    int gi = 0;
+    for (var e : all.entrySet()) {
+      Map<Integer, List<RunResult>> byK = new java.util.TreeMap<>();
+      for (RunResult r : e.getValue()) byK.computeIfAbsent(r.k(), x -> new ArrayList<>()).add(r);
+      double gx = x0 + 15 + gi * groupW;
+      for (int j = 0; j < kl.size(); j++) {
+        List<RunResult> g = byK.get(kl.get(j));
+        if (g == null) continue;
+        double m = mean(g, RunResult::seenAccuracy), yTop = y(Math.max(lo, m), lo, y0, ph);
+        s.append(String.format(Locale.ROOT, "<rect x='%.1f' y='%.1f' width='20' height='%.1f' fill='%s'><title>%s K=%d: %.4f</title></rect>%n",
+            gx + j * 22, yTop, y0 - yTop, pal[j % pal.length], escape(e.getKey()), kl.get(j), m));
+      }
+      s.append(String.format(Locale.ROOT, "<text x='%.1f' y='%d' text-anchor='end' transform='rotate(-30 %.1f %d)' font-size='10'>%s</text>%n",
+          gx + groupW / 2.0, y0 + 16, gx + groupW / 2.0, y0 + 16, escape(e.getKey())));
+      gi++;
+    }
+    String[] names = kl.stream().map(k -> "K=" + k).toArray(String[]::new);
+    legend(s, names, plotRight + 20, 60, pal);
+    return s.append("</svg>\n").toString();
+  }
+
   private static final String[] COLORS = {"#4C72B0", "#DD8452", "#55A868"};
 
   static String accuracyVsK(List<RunResult> runs, String title) {

@@ -269,6 +269,25 @@ class CliTest {
   }
 
   @Test
+  void personaKnobSweepWritesOneFolderPerSettingAndASummary() throws Exception {
+    Path out = dir.resolve("knobs"), enc = dir.resolve("knob-enc.json");
+    Files.writeString(enc, "{\"type\": \"onnx-sentence\", \"model\": \"builtin:all-minilm-l6-v2-q\", \"cache\": \"" + dir.resolve("pcache") + "\"}");
+    Run r = pal("experiment", "persona", "--persona-dir", Path.of("../../shared/data/anthropic-persona").toString(),
+        "--k-star", "1,2", "--queries", "20,30", "--users-per-persona", "3", "--unseen-users-per-persona", "1", "--unseen-queries", "30",
+        "--epochs", "1", "--encoder", enc.toString(), "--out", out.toString());
+    assertThat(r.code()).as(r.err()).isZero();
+    List<String> lines = Files.readAllLines(out.resolve("summary.csv"));
+    assertThat(lines).hasSize(1 + 2 + 4); // K*=1 sweeps K=1 only; K*=2 sweeps K=1,2; two n_p each
+    assertThat(lines.get(1)).startsWith("kstar-1_np-20_d-16,pal-b,1,1,"); // one run: K=1 is not trained twice
+    assertThat(Files.exists(out.resolve("kstar-2_np-30_d-16/report.md"))).isTrue();
+    assertThat(Files.readString(out.resolve("report.md"))).contains("[kstar-2_np-30_d-16](kstar-2_np-30_d-16/report.md)");
+    assertThat(Files.readString(out.resolve("settings.svg"))).contains("kstar-1_np-20_d-16");
+    Run bad = pal("experiment", "persona", "--k-star", "9", "--out", out.toString());
+    assertThat(bad.code()).isEqualTo(2);
+    assertThat(bad.err()).contains("--k-star = 9");
+  }
+
+  @Test
   void recordsExperimentSkipsInvalidRowsWhenAsked() throws Exception {
     Path f = dir.resolve("recs.jsonl");
     StringBuilder sb = new StringBuilder();
