@@ -208,6 +208,7 @@ final class ExperimentCommand implements Runnable {
     @Option(names = "--parquet", split = ",", required = true, description = "Pick-a-Pic parquet files (user_id, ranking_id, caption, jpg_0, jpg_1, label_0, label_1)") List<Path> files;
     @Option(names = "--encoder", required = true, description = "JSON onnx-clip config: {\"type\": \"onnx-clip\", \"model\": DIR}") Path encoder;
     @Option(names = "--beta", split = ",", defaultValue = "1.0", description = "share of each user's comparisons that get a filter; several values sweep it (default ${DEFAULT-VALUE})") List<Double> betas;
+    @Option(names = "--seen-users", description = "the N users with the most comparisons are seen, the rest unseen (the paper: 50); default a seeded 80/20 split") Integer seenUsers;
     @Option(names = "--min-comparisons", defaultValue = "50", description = "users with fewer decisive comparisons are dropped (default ${DEFAULT-VALUE})") int min;
     @Option(names = "--exclude-ranking-ids", description = "ranking ids to drop, one per line (e.g. v2_leakage_ranking_ids.txt for the no-leakage split)") Path exclude;
     @Option(names = "--dim", defaultValue = "32", description = "latent dimension d (default ${DEFAULT-VALUE})") int dim;
@@ -218,7 +219,7 @@ final class ExperimentCommand implements Runnable {
       ComponentRegistry registry = Pal.load().registry();
       for (double beta : betas) {
         org.pal.datasets.PickAPicDataset.Spec ds = new org.pal.datasets.PickAPicDataset.Spec(files.stream().map(Path::toString).toList(),
-            Json.readTree(encoder), min, exclude == null ? null : exclude.toString(), beta, null, null, null);
+            Json.readTree(encoder), min, exclude == null ? null : exclude.toString(), beta, null, null, null, seenUsers);
         settings.add(new Setting("beta-" + beta, new org.pal.datasets.PickAPicDataset(ds, registry), ds, palB(dim, "logistic", groups(1e-3, 1e-3, 2e-2)), List.of(1, 2)));
       }
       sweepSettings(spec, o, "Pick-a-Filter", settings, 30, 256, 10);

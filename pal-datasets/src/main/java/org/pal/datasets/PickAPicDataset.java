@@ -37,11 +37,12 @@ import org.pal.core.spi.ImageEmbedder;
  * equal groups; for a share beta of each user's comparisons a filter is applied, half of the time a
  * filter of the user's group's colour to the winning image (group 1 blue, group 2 red), half of the
  * time the other colour to the losing image. Labels are the users' own; the colour becomes a
- * group-dependent signal.
+ * group-dependent signal. Precomputed CLIP embeddings (e.g. the authors' released ones) go through
+ * the generic record format with {@code npy:} references instead.
  */
 public final class PickAPicDataset implements DatasetSource {
   public record Spec(List<String> files, JsonNode encoder, Integer minComparisons, String excludeRankingIds, Double beta,
-                     Double unseenShare, Double validationShare, Double testShare) {
+                     Double unseenShare, Double validationShare, Double testShare, Integer seenUsers) {
     public Spec {
       if (files == null || files.isEmpty()) throw PalException.badInput("files", "[]", "give the Pick-a-Pic parquet files");
       if (encoder == null) throw PalException.badInput("encoder", "null", "Pick-a-Pic needs an image encoder: {\"type\": \"onnx-clip\", \"model\": DIR}");
@@ -51,6 +52,7 @@ public final class PickAPicDataset implements DatasetSource {
       if (unseenShare == null) unseenShare = 0.2;
       if (validationShare == null) validationShare = 0.1;
       if (testShare == null) testShare = 0.2;
+      if (seenUsers != null && seenUsers < 1) throw PalException.badInput("seenUsers", seenUsers, "must be at least 1 (or omit it for a seeded share)");
     }
   }
 
@@ -72,9 +74,17 @@ public final class PickAPicDataset implements DatasetSource {
     return group.getOrDefault(user, 0);
   }
 
+  /**
+   * With {@code seenUsers} = N the N users with the most comparisons are seen, the rest unseen (the
+   * paper's "first 50 users"); otherwise a seeded share of users is unseen.
+   */
   @Override
   public SplitDataset load(long seed) {
-    return Splits.bySeed(data(), spec.unseenShare(), spec.validationShare(), spec.testShare(), seed);
+    PreferenceDataset d = data();
+    if (spec.seenUsers() == null) return Splits.bySeed(d, spec.unseenShare(), spec.validationShare(), spec.testShare(), seed);
+    boolean[] unseen = new boolean[d.userIds().size()];
+    for (int i = spec.seenUsers(); i < unseen.length; i++) unseen[i] = true; // users are sorted by comparisons
+    return Splits.byUsers(d, unseen, spec.validationShare(), spec.testShare(), seed);
   }
 
   public synchronized PreferenceDataset data() {

@@ -70,19 +70,21 @@ class PickAPicDatasetTest {
   void pickAPicDropsTiesExcludedIdsAndSmallUsers(@TempDir Path dir) throws Exception {
     Path f = fixture(dir);
     PickAPicDataset p = new PickAPicDataset(new PickAPicDataset.Spec(List.of(f.toString()), clip(), 50, dir.resolve("exclude.txt").toString(),
-        0.0, 0.25, 0.1, 0.2), registry);
+        0.0, 0.25, 0.1, 0.2, 6), registry);
     var d = p.data();
     assertThat(d.userIds()).hasSize(8).doesNotContain("8");
     assertThat(d.pairs().size()).isEqualTo(8 * 60 - 1); // ties and ranking id 1000 gone
     assertThat(d.items().dim()).isEqualTo(16);
     assertThat(d.prompts().rows()).isEqualTo(1);
     assertThat(p.groupOf("0")).isZero();
+    var split = p.load(0);
+    assertThat(split.ids(split.seenUsers())).hasSize(6).doesNotContain(d.userIds().get(6), d.userIds().get(7));
   }
 
   @Test
   void pickAFilterGivesTwoGroupsThatKEquals2Separates(@TempDir Path dir) throws Exception {
     Path f = fixture(dir);
-    PickAPicDataset p = new PickAPicDataset(new PickAPicDataset.Spec(List.of(f.toString()), clip(), 50, null, 1.0, 0.25, 0.1, 0.2), registry);
+    PickAPicDataset p = new PickAPicDataset(new PickAPicDataset.Spec(List.of(f.toString()), clip(), 50, null, 1.0, 0.25, 0.1, 0.2, null), registry);
     assertThat(p.data().userIds().stream().filter(u -> p.groupOf(u) == 1)).hasSize(4);
     assertThat(p.data().userIds().stream().filter(u -> p.groupOf(u) == 2)).hasSize(4);
     // the original choices are coin flips on grey images: only the group's colour rule is learnable
@@ -112,7 +114,7 @@ class PickAPicDatasetTest {
       s.execute("COPY (SELECT user_id, ranking_id, caption, from_base64(jpg_0) AS jpg_0, from_base64(jpg_1) AS jpg_1, label_0, label_1 FROM read_json_auto('"
           + json + "', format = 'newline_delimited')) TO '" + parquet + "' (FORMAT PARQUET)");
     }
-    assertThatThrownBy(() -> new PickAPicDataset(new PickAPicDataset.Spec(List.of(parquet.toString()), clip(), 1, null, 0.0, 0.0, 0.0, 0.0), registry).data())
+    assertThatThrownBy(() -> new PickAPicDataset(new PickAPicDataset.Spec(List.of(parquet.toString()), clip(), 1, null, 0.0, 0.0, 0.0, 0.0, null), registry).data())
         .hasMessageContaining("ranking 7 image").hasMessageContaining("does not decode");
   }
 }

@@ -29,6 +29,14 @@ public final class Splits {
     int nUnseen = (int) Math.round(nUsers * unseenShare);
     boolean[] unseen = new boolean[nUsers];
     for (int i = 0; i < nUnseen; i++) unseen[order[i]] = true;
+    return byUsers(data, unseen, validationShare, testShare, seed);
+  }
+
+  /** The given users held out as unseen; every other user's pairs split (seeded) by the shares. */
+  public static SplitDataset byUsers(PreferenceDataset data, boolean[] unseen, double validationShare, double testShare, long seed) {
+    check("validationShare", validationShare);
+    check("testShare", testShare);
+    int nUsers = data.userIds().size();
     List<List<Integer>> byUser = new ArrayList<>();
     for (int u = 0; u < nUsers; u++) byUser.add(new ArrayList<>());
     for (int p = 0; p < data.pairs().size(); p++) byUser.get(data.pairs().user[p]).add(p);
