@@ -75,25 +75,11 @@ public final class TableFile {
    * as null (callers decide which are required). Rows are numbered from 1.
    */
   public static void scan(Path file, List<String> wanted, RowConsumer consumer) {
-    List<String> cols = columns(file);
-    StringBuilder q = new StringBuilder("SELECT ");
-    for (int i = 0; i < wanted.size(); i++) {
-      if (i > 0) q.append(", ");
-      String c = wanted.get(i);
-      q.append(cols.contains(c) ? "CAST(\"" + c.replace("\"", "\"\"") + "\" AS VARCHAR)" : "NULL");
-    }
-    q.append(" FROM ").append(source(file));
-    try (Connection c = connect(); Statement s = c.createStatement(); ResultSet r = s.executeQuery(q.toString())) {
-      long row = 0;
-      String[] values = new String[wanted.size()];
-      while (r.next()) {
-        row++;
-        for (int i = 0; i < values.length; i++) values[i] = r.getString(i + 1);
-        consumer.accept(row, values);
-      }
-    } catch (SQLException e) {
-      throw unreadable(file, e);
-    }
+    String[] values = new String[wanted.size()];
+    scanRaw(file, wanted, (row, raw) -> {
+      for (int i = 0; i < values.length; i++) values[i] = raw[i] == null ? null : String.valueOf(raw[i]);
+      consumer.accept(row, values);
+    });
   }
 
   /** Receives one row as JDBC objects (BLOBs as byte[]), columns in the requested order. */
