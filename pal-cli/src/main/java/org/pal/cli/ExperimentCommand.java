@@ -128,13 +128,17 @@ final class ExperimentCommand implements Runnable {
 
     @Override
     public void run() {
-      ObjectNode m = PalConfig.typed(model);
-      m.put("dim", data.dim);
-      m.putObject("projector").put("type", "linear").put("bias", false);
-      PalConfig c1 = new PalConfig(m, null, null, PalConfig.typed("hinge"), null);
       if (!spec.commandLine().getParseResult().hasMatchedOption("--seeds")) o.seeds = List.of(0L, 1L, 2L); // the paper's three seeds
-      sweep(spec, o, "Synthetic study (Section 4.1)", new SyntheticDataset(data.spec()), data.spec(), c1,
-          List.of(1, 2, 3, 4, 5), 1000, 128, data.unseenPairs);
+      List<Setting> settings = new java.util.ArrayList<>();
+      for (int dim : data.dims) for (int trueK : data.trueKs) for (int pairs : data.pairsList) {
+        ObjectNode m = PalConfig.typed(model);
+        m.put("dim", dim);
+        m.putObject("projector").put("type", "linear").put("bias", false);
+        PalConfig c1 = new PalConfig(m, null, null, PalConfig.typed("hinge"), null);
+        SyntheticDataset.Spec ds = data.spec(dim, trueK, pairs);
+        settings.add(new Setting("d-" + dim + "_kstar-" + trueK + "_n-" + pairs, new SyntheticDataset(ds), ds, c1, List.of(1, 2, 3, 4, 5)));
+      }
+      sweepSettings(spec, o, "Synthetic study (Section 4.1)", settings, 1000, 128, data.unseenPairs);
     }
   }
 
