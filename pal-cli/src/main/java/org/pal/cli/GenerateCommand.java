@@ -9,13 +9,39 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 @Command(name = "generate", description = "Write a dataset directory (items.npy, pairs.npy, splits) for 'pal train'.",
-    subcommands = {GenerateCommand.Synthetic.class})
+    subcommands = {GenerateCommand.Synthetic.class, GenerateCommand.Records.class})
 final class GenerateCommand implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
   @Override
   public void run() {
     spec.commandLine().usage(spec.commandLine().getOut());
+  }
+
+  @Command(name = "records", description = {"A file of the generic record format, embedded and split (seeded), as a dataset directory",
+      "for train / evaluate / adapt / score."})
+  static final class Records implements Runnable {
+    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+    @Option(names = "--data", required = true, description = "a .jsonl, .csv or .parquet file of records") Path data;
+    @Option(names = "--encoder", description = "JSON embedder config for text and image: values (default: MiniLM, cached)") Path encoder;
+    @Option(names = "--unseen-share", defaultValue = "0.2", description = "share of users held out as unseen (default ${DEFAULT-VALUE})") double unseen;
+    @Option(names = "--validation-share", defaultValue = "0.1", description = "share of each seen user's pairs for validation (default ${DEFAULT-VALUE})") double validation;
+    @Option(names = "--test-share", defaultValue = "0.2", description = "share of each seen user's pairs for test (default ${DEFAULT-VALUE})") double test;
+    @Option(names = "--skip-invalid", description = "skip and count invalid records instead of failing on the first") boolean skipInvalid;
+    @Option(names = "--seed", defaultValue = "0", description = "split seed (default ${DEFAULT-VALUE})") long seed;
+    @Option(names = "--out", required = true, description = "output directory") Path out;
+
+    @Override
+    public void run() {
+      var enc = encoder != null ? org.pal.core.config.Json.readTree(encoder) : ExperimentCommand.defaultEncoder();
+      org.pal.datasets.RecordsDataset ds = new org.pal.datasets.RecordsDataset(
+          new org.pal.datasets.RecordsDataset.Spec(data.toString(), enc, unseen, validation, test, skipInvalid), org.pal.core.config.Pal.load().registry());
+      SplitDataset s = ds.load(seed);
+      DatasetDirectory.write(s, out);
+      spec.commandLine().getOut().printf("wrote %s: %d records (%d skipped), %d users (%d seen), %d items and %s prompts%n", out,
+          ds.report().rows() - ds.report().skipped(), ds.report().skipped(), s.data().userIds().size(), s.seenUsers().length,
+          s.data().items().rows(), s.data().prompts() == null ? "no" : String.valueOf(s.data().prompts().rows()));
+    }
   }
 
   @Command(name = "synthetic", description = "The Section 4.1 synthetic study as a dataset directory.")

@@ -303,6 +303,14 @@ class CliTest {
     Run strict = pal("experiment", "records", "--data", f.toString(), "--k", "1", "--epochs", "2", "--out", out.toString());
     assertThat(strict.code()).isEqualTo(2);
     assertThat(strict.err()).contains("recs.jsonl row 601 label = 7");
+    Path prepared = dir.resolve("recs-data");
+    Run gen = pal("generate", "records", "--data", f.toString(), "--skip-invalid", "--seed", "4", "--out", prepared.toString());
+    assertThat(gen.code()).as(gen.err()).isZero();
+    assertThat(gen.out()).contains("600 records (1 skipped)");
+    Path cfgB = dir.resolve("recs-config.json");
+    Files.writeString(cfgB, "{\"model\": {\"type\": \"pal-a\", \"k\": 2, \"dim\": 8}, \"trainer\": {\"epochs\": 3}}");
+    Run trained = pal("train", "--config", cfgB.toString(), "--data", prepared.toString(), "--out", dir.resolve("recs-model").toString());
+    assertThat(trained.code()).as(trained.err()).isZero();
     Run lenient = pal("experiment", "records", "--data", f.toString(), "--k", "1,2", "--epochs", "5", "--skip-invalid", "--out", out.toString());
     assertThat(lenient.code()).as(lenient.err()).isZero();
     assertThat(lenient.err()).contains("skipped 1 of 601 records");
