@@ -16,6 +16,7 @@ import org.pal.core.config.Json;
 import org.pal.core.config.Pal;
 import org.pal.core.config.PalConfig;
 import org.pal.core.spi.Embedder;
+import org.pal.core.spi.ImageEmbedder;
 import org.pal.datasets.TableFile;
 import org.pal.embeddings.CachingEmbedder;
 import picocli.CommandLine;
@@ -35,6 +36,12 @@ final class EmbedCommand implements Runnable {
   @Option(names = "--cache", description = "embedding cache directory (default ${DEFAULT-VALUE})", defaultValue = "${sys:user.home}/.cache/pal/embeddings") Path cache;
   @Option(names = "--no-cache", description = "do not read or write the cache") boolean noCache;
 
+  /** Embeds rows [from, to) with the (possibly cached) embedder. */
+  @FunctionalInterface
+  private interface Chunk {
+    float[][] embed(Embedder e, int from, int to);
+  }
+
   @Override
   public void run() {
     if ((images == null) == (input == null)) throw PalException.userInput("give either --input FILE --column NAME or --images FOLDER");
@@ -43,54 +50,17 @@ final class EmbedCommand implements Runnable {
       return;
     }
     if (column == null) throw PalException.userInput("--column is required with --input");
-    PrintWriter err = spec.commandLine().getErr();
     List<String> texts = TableFile.readColumn(input, column);
     for (int i = 0; i < texts.size(); i++) {
       String t = texts.get(i);
       if (t == null || t.isBlank()) throw PalException.badInput(input + " row " + (i + 1) + " column " + column, t == null ? "null" : "\"\"", "texts to embed must not be empty; drop or fill that row");
     }
-    List<String> ids = idColumn == null ? null : TableFile.readColumn(input, idColumn);
-    ComponentRegistry registry = Pal.load().registry();
+    List<String> idValues = idColumn == null ? null : TableFile.readColumn(input, idColumn);
+    List<String> ids = new ArrayList<>(texts.size());
+    for (int i = 0; i < texts.size(); i++) ids.add(idValues == null ? String.valueOf(i) : String.valueOf(idValues.get(i)));
     JsonNode cfg = encoder != null ? Json.readTree(encoder) : PalConfig.typed("onnx-sentence");
-    try (Embedder base = registry.embedder(cfg)) {
-      Embedder e = noCache || base instanceof CachingEmbedder ? base : new CachingEmbedder(base, cache);
-      int n = texts.size(), dim = e.dimension();
-      float[] all = new float[n * dim];
-      long t0 = System.nanoTime(), last = 0;
-      int chunk = 512;
-      for (int from = 0; from < n; from += chunk) {
-        int to = Math.min(n, from + chunk);
-        float[][] v = e.embed(texts.subList(from, to));
-        for (int i = 0; i < v.length; i++) System.arraycopy(v[i], 0, all, (from + i) * dim, dim);
-        long now = System.nanoTime();
-        if (to == n || now - last > 1_000_000_000L) {
-          last = now;
-          double secs = (now - t0) / 1e9, rate = to / Math.max(secs, 1e-9);
-          int filled = (int) (30L * to / n);
-          err.printf(Locale.ROOT, "\r[%s%s] %d/%d  %.0f items/s  eta %.0fs", "#".repeat(filled), " ".repeat(30 - filled), to, n, rate, (n - to) / Math.max(rate, 1e-9));
-          err.flush();
-        }
-      }
-      err.println();
-      AtomicFiles.writeDirectory(out, tmp -> {
-        Npy.writeFloats(tmp.resolve("embeddings.npy"), n, dim, all);
-        List<String> lines = new ArrayList<>(n);
-        for (int i = 0; i < n; i++) lines.add(ids == null ? String.valueOf(i) : String.valueOf(ids.get(i)));
-        Files.write(tmp.resolve("ids.txt"), lines);
-        Files.writeString(tmp.resolve("encoder.json"), Json.write(Map.of("encoder", cfg, "fingerprint", e.fingerprint(), "dimension", dim,
-            "input", input.toAbsolutePath().toString(), "column", column)));
-      });
-      Map<String, Object> summary = new java.util.LinkedHashMap<>();
-      summary.put("out", out.toString());
-      summary.put("rows", n);
-      summary.put("dimension", dim);
-      if (e instanceof CachingEmbedder c) {
-        summary.put("encoded", c.encodedCount());
-        summary.put("cacheHits", c.hitCount());
-      }
-      summary.put("seconds", (System.nanoTime() - t0) / 1e9);
-      spec.commandLine().getOut().println(Json.write(summary));
-    }
+    embed(cfg, false, ids, 512, (e, from, to) -> e.embed(texts.subList(from, to)),
+        Map.of("input", input.toAbsolutePath().toString(), "column", column));
   }
 
   private void embedImages() {
@@ -102,32 +72,55 @@ final class EmbedCommand implements Runnable {
       throw PalException.badInput("--images", images, "is not a readable folder");
     }
     if (files.isEmpty()) throw PalException.badInput("--images", images, "has no PNG, JPEG, BMP or GIF files");
+    embed(Json.readTree(encoder), true, files.stream().map(p -> p.getFileName().toString()).toList(), 64,
+        (e, from, to) -> ((ImageEmbedder) e).embedImages(files.subList(from, to)), Map.of("images", images.toAbsolutePath().toString()));
+  }
+
+  /** The one pipeline for texts and images: build the encoder, embed in chunks with progress, write the output whole. */
+  private void embed(JsonNode cfg, boolean needsImages, List<String> ids, int chunk, Chunk embedChunk, Map<String, Object> source) {
+    PrintWriter err = spec.commandLine().getErr();
     ComponentRegistry registry = Pal.load().registry();
-    JsonNode cfg = Json.readTree(encoder);
     try (Embedder base = registry.embedder(cfg)) {
-      if (!(base instanceof org.pal.core.spi.ImageEmbedder)) {
+      if (needsImages && !(base instanceof ImageEmbedder)) {
         throw PalException.badInput("--encoder type", cfg.path("type"), "embeds text only; images need onnx-clip");
       }
       Embedder e = noCache || base instanceof CachingEmbedder ? base : new CachingEmbedder(base, cache);
-      org.pal.core.spi.ImageEmbedder ie = (org.pal.core.spi.ImageEmbedder) e;
-      int n = files.size(), dim = e.dimension();
+      int n = ids.size(), dim = e.dimension();
       float[] all = new float[n * dim];
-      long t0 = System.nanoTime();
-      for (int from = 0; from < n; from += 64) {
-        int to = Math.min(n, from + 64);
-        float[][] v = ie.embedImages(files.subList(from, to));
+      long t0 = System.nanoTime(), last = 0;
+      for (int from = 0; from < n; from += chunk) {
+        int to = Math.min(n, from + chunk);
+        float[][] v = embedChunk.embed(e, from, to);
         for (int i = 0; i < v.length; i++) System.arraycopy(v[i], 0, all, (from + i) * dim, dim);
-        double secs = (System.nanoTime() - t0) / 1e9;
-        spec.commandLine().getErr().printf(Locale.ROOT, "\r%d/%d images  %.0f items/s", to, n, to / Math.max(secs, 1e-9));
+        long now = System.nanoTime();
+        if (to == n || now - last > 1_000_000_000L) {
+          last = now;
+          double secs = (now - t0) / 1e9, rate = to / Math.max(secs, 1e-9);
+          int filled = (int) (30L * to / n);
+          err.printf(Locale.ROOT, "\r[%s%s] %d/%d  %.0f items/s  eta %.0fs", "#".repeat(filled), " ".repeat(30 - filled), to, n, rate, (n - to) / Math.max(rate, 1e-9));
+          err.flush();
+        }
       }
-      spec.commandLine().getErr().println();
+      err.println();
+      Map<String, Object> meta = new java.util.LinkedHashMap<>(source);
+      meta.put("encoder", cfg);
+      meta.put("fingerprint", e.fingerprint());
+      meta.put("dimension", dim);
       AtomicFiles.writeDirectory(out, tmp -> {
         Npy.writeFloats(tmp.resolve("embeddings.npy"), n, dim, all);
-        Files.write(tmp.resolve("ids.txt"), files.stream().map(p -> p.getFileName().toString()).toList());
-        Files.writeString(tmp.resolve("encoder.json"), Json.write(Map.of("encoder", cfg, "fingerprint", e.fingerprint(), "dimension", dim,
-            "images", images.toAbsolutePath().toString())));
+        Files.write(tmp.resolve("ids.txt"), ids);
+        Files.writeString(tmp.resolve("encoder.json"), Json.write(meta));
       });
-      spec.commandLine().getOut().println(Json.write(Map.of("out", out.toString(), "rows", n, "dimension", dim)));
+      Map<String, Object> summary = new java.util.LinkedHashMap<>();
+      summary.put("out", out.toString());
+      summary.put("rows", n);
+      summary.put("dimension", dim);
+      if (e instanceof CachingEmbedder c) {
+        summary.put("encoded", c.encodedCount());
+        summary.put("cacheHits", c.hitCount());
+      }
+      summary.put("seconds", (System.nanoTime() - t0) / 1e9);
+      spec.commandLine().getOut().println(Json.write(summary));
     }
   }
 }

@@ -102,11 +102,15 @@ final class ExperimentCommand implements Runnable {
     ObjectNode m = PalConfig.typed("pal-b");
     m.put("dim", dim);
     m.set("itemProjector", PalB.Spec.referenceMlp());
+    return new PalConfig(m, null, null, PalConfig.typed(loss), trainer(groups));
+  }
+
+  /** The experiments' trainer: the given learning rates, early stopping after 10 epochs without progress. */
+  static TrainerSpec trainer(Map<String, Object> groups) {
     ObjectNode trainer = Json.mapper().createObjectNode();
     trainer.put("patience", 10);
     trainer.set("groups", Json.mapper().valueToTree(groups));
-    TrainerSpec t = Json.bind(Json.mapper(), trainer, TrainerSpec.class, "trainer");
-    return new PalConfig(m, null, null, PalConfig.typed(loss), t);
+    return Json.bind(Json.mapper(), trainer, TrainerSpec.class, "trainer");
   }
 
   static Map<String, Object> groups(double mapping, double prototypes, double users) {
@@ -263,7 +267,7 @@ final class ExperimentCommand implements Runnable {
         ObjectNode m = PalConfig.typed("pal-a");
         m.put("dim", dim);
         m.putObject("projector").put("type", "mlp").put("layers", 2);
-        def = new PalConfig(m, null, null, PalConfig.typed("logistic"), palB(dim, "logistic", groups(1e-3, 1e-3, 2e-2)).trainer());
+        def = new PalConfig(m, null, null, PalConfig.typed("logistic"), trainer(groups(1e-3, 1e-3, 2e-2)));
       }
       sweep(spec, o, "Records: " + data.getFileName(), source, Map.of("spec", ds, "records", source.report().rows(), "skipped", source.report().skipped()),
           def, List.of(1, 2), 30, 256, 10);

@@ -27,31 +27,9 @@ public final class CachingEmbedder implements ImageEmbedder {
 
   @Override
   public float[][] embed(List<String> texts) {
-    float[][] out = new float[texts.size()][];
-    Map<String, List<Integer>> missing = new LinkedHashMap<>();
     EmbeddingCache.Key[] keys = new EmbeddingCache.Key[texts.size()];
-    for (int i = 0; i < texts.size(); i++) {
-      keys[i] = EmbeddingCache.key(texts.get(i) == null ? "" : texts.get(i));
-      float[] v = cache.get(keys[i]);
-      if (v != null) {
-        out[i] = v.clone();
-        hits.incrementAndGet();
-      } else {
-        missing.computeIfAbsent(texts.get(i), k -> new ArrayList<>()).add(i);
-      }
-    }
-    if (!missing.isEmpty()) {
-      List<String> todo = new ArrayList<>(missing.keySet());
-      float[][] vs = inner.embed(todo);
-      encoded.addAndGet(todo.size());
-      for (int j = 0; j < todo.size(); j++) {
-        List<Integer> at = missing.get(todo.get(j));
-        cache.put(keys[at.get(0)], vs[j]);
-        for (int i : at) out[i] = vs[j].clone();
-      }
-      cache.flush();
-    }
-    return out;
+    for (int i = 0; i < keys.length; i++) keys[i] = EmbeddingCache.key(texts.get(i) == null ? "" : texts.get(i));
+    return cached(texts, keys, inner::embed);
   }
 
   /** Images are keyed by the SHA-256 of their file bytes, so a renamed file is still a hit. */
@@ -60,23 +38,40 @@ public final class CachingEmbedder implements ImageEmbedder {
     if (!(inner instanceof ImageEmbedder ie)) {
       throw org.pal.core.PalException.userInput("this encoder (" + inner.getClass().getSimpleName() + ") embeds text only; use onnx-clip for images");
     }
-    float[][] out = new float[images.size()][];
-    List<Path> todo = new ArrayList<>();
-    List<Integer> at = new ArrayList<>();
     EmbeddingCache.Key[] keys = new EmbeddingCache.Key[images.size()];
-    for (int i = 0; i < images.size(); i++) {
+    for (int i = 0; i < keys.length; i++) {
       try {
         keys[i] = EmbeddingCache.key("image:" + OnnxSentenceEncoder.sha256(java.nio.file.Files.readAllBytes(images.get(i))));
       } catch (java.io.IOException e) {
         throw org.pal.core.PalException.badInput("image", images.get(i), "cannot be read (" + e.getMessage() + ")");
       }
-      float[] v = cache.get(keys[i]);
-      if (v != null) { out[i] = v.clone(); hits.incrementAndGet(); } else { todo.add(images.get(i)); at.add(i); }
     }
-    if (!todo.isEmpty()) {
-      float[][] vs = ie.embedImages(todo);
+    return cached(images, keys, ie::embedImages);
+  }
+
+  /** Hits from the cache; each distinct missing key encoded once, stored and flushed as one segment. */
+  private <T> float[][] cached(List<T> items, EmbeddingCache.Key[] keys, java.util.function.Function<List<T>, float[][]> encode) {
+    float[][] out = new float[items.size()][];
+    Map<EmbeddingCache.Key, List<Integer>> missing = new LinkedHashMap<>();
+    for (int i = 0; i < items.size(); i++) {
+      float[] v = cache.get(keys[i]);
+      if (v != null) {
+        out[i] = v.clone();
+        hits.incrementAndGet();
+      } else {
+        missing.computeIfAbsent(keys[i], k -> new ArrayList<>()).add(i);
+      }
+    }
+    if (!missing.isEmpty()) {
+      List<List<Integer>> groups = new ArrayList<>(missing.values());
+      List<T> todo = new ArrayList<>(groups.size());
+      for (List<Integer> g : groups) todo.add(items.get(g.get(0)));
+      float[][] vs = encode.apply(todo);
       encoded.addAndGet(todo.size());
-      for (int j = 0; j < vs.length; j++) { cache.put(keys[at.get(j)], vs[j]); out[at.get(j)] = vs[j].clone(); }
+      for (int j = 0; j < groups.size(); j++) {
+        cache.put(keys[groups.get(j).get(0)], vs[j]);
+        for (int i : groups.get(j)) out[i] = vs[j].clone();
+      }
       cache.flush();
     }
     return out;

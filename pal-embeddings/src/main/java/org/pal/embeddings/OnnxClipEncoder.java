@@ -115,10 +115,6 @@ public final class OnnxClipEncoder implements ImageEmbedder {
     }
   }
 
-  public ClipPreprocessor preprocessor() {
-    return pre;
-  }
-
   @Override
   public float[][] embed(List<String> texts) {
     int n = texts.size();

@@ -75,7 +75,6 @@ public final class OnnxSentenceEncoder implements Embedder {
   private final String outputName;
   private final int dimension;
   private final String fingerprint;
-  private final String source;
 
   public OnnxSentenceEncoder(Spec spec) {
     byte[] onnx;
@@ -88,7 +87,6 @@ public final class OnnxSentenceEncoder implements Embedder {
         if (res == null) throw PalException.badInput("model", "\"" + spec.model() + "\"", "built-in models: " + BUILT_IN.keySet().stream().map(n -> "builtin:" + n).sorted().toList() + ", or a directory with model.onnx and tokenizer.json");
         onnx = resource(res[0]);
         tokenizerJson = new java.io.ByteArrayInputStream(resource(res[1]));
-        source = spec.model();
       } else {
         dir = Path.of(spec.model());
         Path model = findOnnx(dir);
@@ -96,7 +94,6 @@ public final class OnnxSentenceEncoder implements Embedder {
         if (!Files.exists(tok)) throw PalException.badInput("model", dir, "has no tokenizer.json; export it with the model (see the README's export recipe)");
         onnx = Files.readAllBytes(model);
         tokenizerJson = Files.newInputStream(tok);
-        source = model.toAbsolutePath().toString();
       }
     } catch (IOException e) {
       throw PalException.environment("cannot read encoder " + spec.model() + ": " + e.getMessage(), e);
@@ -277,14 +274,6 @@ public final class OnnxSentenceEncoder implements Embedder {
   @Override
   public String fingerprint() {
     return fingerprint;
-  }
-
-  public String source() {
-    return source;
-  }
-
-  public int tokenCount(String text) {
-    return tokenizer.encode(text).getIds().length;
   }
 
   @Override

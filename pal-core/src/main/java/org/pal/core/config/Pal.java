@@ -36,8 +36,4 @@ public final class Pal {
   public List<String> plugins() {
     return plugins;
   }
-
-  public Injector injector() {
-    return injector;
-  }
 }

@@ -42,8 +42,7 @@ public final class Adapter {
       int bad = 0;
       int[] selection = validation.length > 0 ? validation : train;
       for (int epoch = 0; epoch < spec.epochs(); epoch++) {
-        Random shuffle = new Random(Trainer.mix(seed, epoch, 7));
-        for (int i = order.length - 1; i > 0; i--) { int j = shuffle.nextInt(i + 1); int t = order[i]; order[i] = order[j]; order[j] = t; }
+        Trainer.shuffle(order, new Random(Trainer.mix(seed, epoch, 7)));
         for (int from = 0; from < order.length; from += spec.batchSize()) {
           int to = Math.min(order.length, from + spec.batchSize());
           tape.reset();

@@ -28,8 +28,22 @@ public final class Evaluator {
 
   /** Accuracy on pairs {@code idx}; user rows from {@code userRow} into {@code table}. */
   public static double accuracy(PalModel model, PreferenceDataset data, int[] idx, int[] userRow, Param table) {
+    return accuracy(model, data, idx, userRow, table, new Tape(model.params().dtype()));
+  }
+
+  /** The same on a caller's tape (the trainer's: its pooled buffers are reused every epoch); leaves it reset. */
+  public static double accuracy(PalModel model, PreferenceDataset data, int[] idx, int[] userRow, Param table, Tape tape) {
     if (idx.length == 0) return Double.NaN;
-    Tape tape = new Tape(model.params().dtype()).noGrad(true);
+    tape.noGrad(true);
+    try {
+      return countCorrect(model, data, idx, userRow, table, tape) / (double) idx.length;
+    } finally {
+      tape.noGrad(false);
+      tape.reset();
+    }
+  }
+
+  private static long countCorrect(PalModel model, PreferenceDataset data, int[] idx, int[] userRow, Param table, Tape tape) {
     long correct = 0;
     for (int from = 0; from < idx.length; from += EVAL_BATCH) {
       int to = Math.min(idx.length, from + EVAL_BATCH);
@@ -38,7 +52,7 @@ public final class Evaluator {
       Var m = model.margins(tape, b, table, null);
       correct += countCorrect(m, b);
     }
-    return correct / (double) idx.length;
+    return correct;
   }
 
   /** Accuracy when every pair uses the same explicit weights (zero-shot). */
@@ -100,9 +114,12 @@ public final class Evaluator {
 
   /** Few-shot accuracy on unseen users: enrol on their first {@code shots} pairs, test on the rest. */
   public static double fewShotAccuracy(PalModel model, SplitDataset split, int shots, AdaptSpec spec, long seed) {
-    FewShotSplit fs = fewShotSplit(split, shots, spec.validationShare());
+    return fewShotAccuracy(model, split, fewShotSplit(split, shots, spec.validationShare()), spec, seed);
+  }
+
+  private static double fewShotAccuracy(PalModel model, SplitDataset split, FewShotSplit fs, AdaptSpec spec, long seed) {
     if (fs.users().length == 0) return Double.NaN;
-    int[] row = rowIndex(split.data().userIds().size(), fs.users());
+    int[] row = split.rowIndex(fs.users());
     ParamStore table = Adapter.enrol(model, split.data(), fs.adaptTrain(), fs.adaptValidation(), row, fs.users().length, spec, seed);
     return accuracy(model, split.data(), fs.test(), row, table.get(PalModel.USERS));
   }
@@ -117,7 +134,7 @@ public final class Evaluator {
     FewShotSplit outer = fewShotSplit(split, max, 0);
     java.util.Map<Integer, Double> out = new java.util.TreeMap<>();
     if (outer.users().length == 0) return out;
-    int[] row = rowIndex(split.data().userIds().size(), outer.users());
+    int[] row = split.rowIndex(outer.users());
     Map<Integer, List<Integer>> byUser = split.byUser(split.unseen());
     for (int n : shots) {
       List<Integer> tr = new ArrayList<>(), va = new ArrayList<>();
@@ -132,24 +149,14 @@ public final class Evaluator {
     return out;
   }
 
-  public static double zeroShotAccuracy(PalModel model, SplitDataset split, int shots) {
-    FewShotSplit fs = fewShotSplit(split, shots, 0);
-    return accuracyWithWeights(model, split.data(), fs.test(), meanWeights(model));
-  }
-
   public static Accuracies evaluate(PalModel model, SplitDataset split, int shots, AdaptSpec spec, long seed) {
     int[] seenRow = split.rowIndex(split.seenUsers());
     double seen = accuracy(model, split.data(), split.test(), seenRow, model.users());
-    double few = split.unseen().length == 0 ? Double.NaN : fewShotAccuracy(model, split, shots, spec, seed);
-    double zero = split.unseen().length == 0 ? Double.NaN : zeroShotAccuracy(model, split, shots);
-    return new Accuracies(seen, few, zero, split.test().length, fewShotSplit(split, shots, 0).test().length);
-  }
-
-  public static int[] rowIndex(int nUsers, int[] users) {
-    int[] row = new int[nUsers];
-    java.util.Arrays.fill(row, -1);
-    for (int i = 0; i < users.length; i++) row[users[i]] = i;
-    return row;
+    // one split of the unseen users' pairs: its test pairs (after the first shots) serve few-shot and zero-shot alike
+    FewShotSplit fs = fewShotSplit(split, shots, spec.validationShare());
+    double few = split.unseen().length == 0 ? Double.NaN : fewShotAccuracy(model, split, fs, spec, seed);
+    double zero = split.unseen().length == 0 ? Double.NaN : accuracyWithWeights(model, split.data(), fs.test(), meanWeights(model));
+    return new Accuracies(seen, few, zero, split.test().length, fs.test().length);
   }
 
   static int[] ints(List<Integer> l) {

@@ -31,20 +31,14 @@ public final class Sweep {
 
   public List<RunResult> run(DatasetSource source, PalConfig base, List<Integer> ks, List<Long> seeds, int shots,
                              Consumer<RunResult> onRun, java.util.function.Function<String, ProgressListener> progress) {
-    return run(source, base, ks, seeds, shots, List.of(), onRun, progress, null);
+    return run(source, base, ks, seeds, shots, List.of(), onRun, progress, null, null);
   }
 
   /**
    * @param curveShots enrolment sizes for the unseen-accuracy curve (empty for none)
    * @param onSplit receives each seed's split once (to write it next to the results), may be null
+   * @param onModel receives each trained model with its result (for plots and archives), may be null
    */
-  public List<RunResult> run(DatasetSource source, PalConfig base, List<Integer> ks, List<Long> seeds, int shots, List<Integer> curveShots,
-                             Consumer<RunResult> onRun, java.util.function.Function<String, ProgressListener> progress,
-                             java.util.function.BiConsumer<Long, SplitDataset> onSplit) {
-    return run(source, base, ks, seeds, shots, curveShots, onRun, progress, onSplit, null);
-  }
-
-  /** @param onModel receives each trained model with its result (for plots and archives), may be null */
   public List<RunResult> run(DatasetSource source, PalConfig base, List<Integer> ks, List<Long> seeds, int shots, List<Integer> curveShots,
                              Consumer<RunResult> onRun, java.util.function.Function<String, ProgressListener> progress,
                              java.util.function.BiConsumer<Long, SplitDataset> onSplit, java.util.function.BiConsumer<RunResult, PalModel> onModel) {

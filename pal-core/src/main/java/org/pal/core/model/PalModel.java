@@ -139,7 +139,6 @@ public final class PalModel {
   public ModelVariant variant() { return variant; }
   public SimplexMap simplex() { return simplex; }
   public LinkFunction link() { return link; }
-  public Loss lossFunction() { return loss; }
   public ParamStore params() { return params; }
   public Param users() { return users; }
   public List<String> userIds() { return userIds; }

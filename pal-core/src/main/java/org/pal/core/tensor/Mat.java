@@ -33,12 +33,6 @@ public final class Mat {
     throw PalException.internal("Mat supports FLOAT and DOUBLE, got " + dtype);
   }
 
-  public static Mat of(DataType dtype, int rows, int cols, double[] values) {
-    Mat m = zeros(dtype, rows, cols);
-    for (int i = 0; i < values.length; i++) m.set(i, values[i]);
-    return m;
-  }
-
   /** A row-major view of {@code rows x cols} elements of {@code base} starting at element {@code start}. */
   public static Mat view(Mat base, long start, int rows, int cols) {
     if (start + (long) rows * cols > base.size()) throw PalException.internal("view past the end of its base");
@@ -56,10 +50,6 @@ public final class Mat {
   /** Raw storage for hot loops (float matrices); index with {@link #offset()}. */
   public float[] floats() {
     return f;
-  }
-
-  public double[] doubles() {
-    return d;
   }
 
   public int offset() {

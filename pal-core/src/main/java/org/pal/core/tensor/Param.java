@@ -30,7 +30,4 @@ public final class Param {
   public Mat grad() { return grad; }
   public boolean frozen() { return frozen; }
   public long offset() { return offset; }
-
-  /** Declares the gradient all zeros (optimizers that zero it themselves call this). */
-  public void markGradZero() { gradZero = true; }
 }

@@ -514,10 +514,6 @@ public final class Tape {
     }
   }
 
-  public static double gelu(double v) {
-    return 0.5 * v * (1 + tanh(GELU_C * (v + GELU_A * v * v * v)));
-  }
-
   /**
    * float tanh as a [13/6] rational function on [-7.905, 7.905] (Eigen's coefficients; max error
    * 3e-7, below float resolution): only multiplies, adds and one divide, so the loop vectorises.

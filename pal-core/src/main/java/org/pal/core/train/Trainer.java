@@ -33,6 +33,11 @@ public final class Trainer {
     return h ^ (h >>> 29);
   }
 
+  /** Fisher-Yates in place. */
+  public static void shuffle(int[] a, Random r) {
+    for (int i = a.length - 1; i > 0; i--) { int j = r.nextInt(i + 1); int t = a[i]; a[i] = a[j]; a[j] = t; }
+  }
+
   /**
    * @param checkpointDir where to checkpoint every epoch, or null for none
    * @param resume continue from the newest checkpoint in checkpointDir if there is one
@@ -90,7 +95,7 @@ public final class Trainer {
       Random noise = new Random(mix(spec.seed(), epoch, 2));
       // each epoch permutes the original order, so the permutation depends on (seed, epoch) only
       System.arraycopy(split.train(), 0, train, 0, n);
-      for (int i = n - 1; i > 0; i--) { int j = shuffle.nextInt(i + 1); int t = train[i]; train[i] = train[j]; train[j] = t; }
+      shuffle(train, shuffle);
       double lossSum = 0;
       int batches = 0;
       int limit = spec.stepsPerEpoch() == null ? n : (int) Math.min(n, (long) spec.stepsPerEpoch() * bs);
@@ -113,7 +118,7 @@ public final class Trainer {
       epoch++;
       lastLoss = lossSum / batches;
       tape.reset();
-      double acc = Evaluator.accuracy(model, data, split.validation(), userRow, model.users());
+      double acc = Evaluator.accuracy(model, data, split.validation(), userRow, model.users(), tape);
       if (acc > bestAcc) {
         bestAcc = acc;
         bestEpoch = epoch;
