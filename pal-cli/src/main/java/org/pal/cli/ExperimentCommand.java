@@ -7,13 +7,16 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import org.pal.core.config.ComponentRegistry;
+import com.fasterxml.jackson.databind.JsonNode;
+import org.pal.api.PalApi;
+import org.pal.api.Reports;
+import org.pal.core.PalException;
 import org.pal.core.config.Json;
-import org.pal.core.config.Pal;
 import org.pal.core.config.PalConfig;
 import org.pal.core.experiment.RunResult;
-import org.pal.core.experiment.Sweep;
+import org.pal.core.model.PalModel;
 import org.pal.core.spi.DatasetSource;
+import org.pal.core.train.ProgressListener;
 import org.pal.core.train.TrainerSpec;
 import org.pal.datasets.PersonaDataset;
 import org.pal.datasets.RecordsDataset;
@@ -23,14 +26,34 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-@Command(name = "experiment", description = "Sweep K and seeds on one of the paper's studies or on your records; write results, plots and a report.",
+@Command(name = "experiment", description = {"Sweep K and seeds on one of the paper's studies, on your records, or on any dataset plugin; write results, plots and a report.",
+    "  pal experiment --dataset SPEC.json --out DIR [SWEEP]   any dataset plugin from its JSON spec (PAL-B with prompts, else PAL-A with an MLP)",
+    "  pal experiment synthetic|persona|tldr|pick-a-filter|records ...   the paper's studies: presets over the same path"},
     subcommands = {ExperimentCommand.Synthetic.class, ExperimentCommand.Persona.class, ExperimentCommand.Tldr.class, ExperimentCommand.PickAFilter.class, ExperimentCommand.Records.class})
 final class ExperimentCommand implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+  @Option(names = "--dataset", description = "JSON dataset spec with \"type\" (any registered dataset plugin; see 'pal plugins')") Path datasetSpec;
+  @Option(names = "--dim", defaultValue = "16", description = "with --dataset: latent dimension d (default ${DEFAULT-VALUE})") int dim;
+  @CommandLine.Mixin SweepOptions o = new SweepOptions();
 
   @Override
   public void run() {
-    spec.commandLine().usage(spec.commandLine().getOut());
+    if (datasetSpec == null) {
+      spec.commandLine().usage(spec.commandLine().getOut());
+      return;
+    }
+    JsonNode ds = Json.readTree(datasetSpec);
+    o.defaultDim = dim;
+    sweep(spec, o, "Dataset: " + ds.path("type").asText(), ds, null, List.of(1, 2), 30, 256, 10);
+  }
+
+  /** Without a config: PAL-B (reference MLPs) when the data has prompts, else PAL-A with a 2-layer MLP. */
+  static PalConfig defaultFor(boolean prompts, int dim) {
+    if (prompts) return palB(dim, "logistic", groups(1e-3, 1e-3, 2e-2));
+    ObjectNode m = PalConfig.typed("pal-a");
+    m.put("dim", dim);
+    m.putObject("projector").put("type", "mlp").put("layers", 2);
+    return new PalConfig(m, null, null, PalConfig.typed("logistic"), trainer(groups(1e-3, 1e-3, 2e-2)));
   }
 
   /** Options every experiment shares. */
@@ -40,41 +63,65 @@ final class ExperimentCommand implements Runnable {
     @Option(names = "--epochs", description = "epochs per run") Integer epochs;
     @Option(names = "--batch-size", description = "mini-batch size") Integer batchSize;
     @Option(names = "--config", description = "JSON config to start from instead of the experiment's default (its model.k is swept)") Path config;
-    @Option(names = "--shots", description = "enrolment comparisons per unseen user") Integer shots;
+    @Option(names = "--shots", description = "enrolment comparisons per unseen user (default: the study's; see the subcommand's help)") Integer shots;
     @Option(names = "--shots-curve", split = ",", description = "also measure unseen accuracy after these many enrolment comparisons") List<Integer> curve;
-    @Option(names = "--out", required = true, description = "output directory") Path out;
+    @Option(names = "--out", description = "output directory (required)") Path out;
     @Option(names = "--threads", description = "ND4J/BLAS threads (default: OMP_NUM_THREADS or 1)") Integer threads;
+    /** Latent dimension of the model chosen by the data (no --config and no preset model). */
+    int defaultDim = 16;
   }
 
-  static List<RunResult> sweep(CommandLine.Model.CommandSpec spec, SweepOptions o, String title, DatasetSource source, Object datasetSpec,
+  /**
+   * The one experiment path: options checked first (nothing is read or written before), the dataset
+   * built from its spec through the registry, the sweep run by the API, the report written.
+   *
+   * @param defaults the model config without --config, or null to choose by the data (see {@link #defaultFor})
+   */
+  static List<RunResult> sweep(CommandLine.Model.CommandSpec spec, SweepOptions o, String title, JsonNode datasetSpec,
                                PalConfig defaults, List<Integer> defaultKs, int defaultEpochs, int defaultBatch, int defaultShots) {
+    if (o.out == null) throw PalException.userInput("--out DIR is required");
+    PalApi.SweepPlan plan = new PalApi.SweepPlan(o.ks != null ? o.ks : defaultKs, o.seeds, o.shots != null ? o.shots : defaultShots,
+        o.curve == null ? List.of() : o.curve);
+    if (o.epochs != null && o.epochs < 1) throw PalException.badInput("--epochs", o.epochs, "must be at least 1");
+    if (o.batchSize != null && o.batchSize < 1) throw PalException.badInput("--batch-size", o.batchSize, "must be at least 1");
+    PalConfig fromFile = o.config != null ? PalConfig.read(o.config) : null;
     PalCommand.configureThreads(o.threads);
     PrintWriter out = spec.commandLine().getOut(), err = spec.commandLine().getErr();
-    PalConfig base = o.config != null ? PalConfig.read(o.config) : defaults;
+    PalApi api = PalApi.create();
+    DatasetSource source = api.datasetSource(datasetSpec);
+    PalConfig base = fromFile != null ? fromFile : defaults != null ? defaults
+        : defaultFor(source.load(plan.seeds().get(0)).data().prompts() != null, o.defaultDim);
     TrainerSpec t = base.trainer();
-    if (o.config == null || o.epochs != null) t = t.withEpochs(o.epochs != null ? o.epochs : defaultEpochs);
-    if (o.config == null || o.batchSize != null) t = t.withBatchSize(o.batchSize != null ? o.batchSize : defaultBatch);
+    if (fromFile == null || o.epochs != null) t = t.withEpochs(o.epochs != null ? o.epochs : defaultEpochs);
+    if (fromFile == null || o.batchSize != null) t = t.withBatchSize(o.batchSize != null ? o.batchSize : defaultBatch);
     base = base.withTrainer(t);
-    List<Integer> ks = o.ks != null ? o.ks : defaultKs;
-    int shots = o.shots != null ? o.shots : defaultShots;
-    List<RunResult> runs = new Sweep(Pal.load().registry()).run(source, base, ks, o.seeds, shots, o.curve == null ? List.of() : o.curve,
-        r -> err.printf(Locale.ROOT, "done %s K=%d seed=%d: seen %.4f unseen %.4f zero-shot %.4f (%.1fs, %.0f pairs/s)%n",
-            r.model(), r.k(), r.seed(), r.seenAccuracy(), r.unseenAccuracy(), r.zeroShotAccuracy(), r.trainSeconds(), r.pairsPerSecond()),
-        name -> new Progress(err, name + "  "), (seed, split) -> Reports.writeSplit(o.out, seed, split),
-        (r, model) -> {
-          if (r.seed() == o.seeds.get(0)) {
-            org.pal.core.archive.AtomicFiles.writeString(o.out.resolve("users-K" + r.k() + ".svg"), Reports.simplexView(model, title + ", K = " + r.k() + ", seed " + r.seed()));
-          }
-        });
+    Path dir = o.out;
+    long firstSeed = plan.seeds().get(0);
+    PalApi.SweepResult result = api.sweep(source, base, plan, new PalApi.SweepListener() {
+      @Override public ProgressListener progress(String run) { return new Progress(err, run + "  "); }
+      @Override public void onSplit(long seed, org.pal.core.data.SplitDataset split) { Reports.writeSplit(dir, seed, split); }
+      @Override public void onRun(RunResult r, PalModel model) {
+        err.printf(Locale.ROOT, "done %s K=%d seed=%d: seen %.4f unseen %s zero-shot %s (%.1fs, %.0f pairs/s)%n", r.model(), r.k(), r.seed(),
+            r.seenAccuracy(), fmt(r.unseenAccuracy()), fmt(r.zeroShotAccuracy()), r.trainSeconds(), r.pairsPerSecond());
+        if (r.seed() == firstSeed) {
+          org.pal.core.archive.AtomicFiles.writeString(dir.resolve("users-K" + r.k() + ".svg"), Reports.simplexView(model, title + ", K = " + r.k() + ", seed " + r.seed()));
+        }
+      }
+    });
+    if (!source.report().isEmpty()) err.println("dataset: " + Json.write(source.report()).replaceAll("\\s+", " "));
     String command = "pal " + String.join(" ", spec.commandLine().getParseResult().originalArgs());
-    Reports.write(o.out, title, command, runs, Map.of("dataset", datasetSpec, "shots", shots), base);
-    out.print(Reports.table(runs));
-    out.println("wrote " + o.out.resolve("report.md"));
-    return runs;
+    Reports.write(dir, title, command, result.runs(), Map.of("dataset", datasetSpec, "shots", plan.shots()), base);
+    out.print(Reports.table(result.runs()));
+    out.println("wrote " + dir.resolve("report.md"));
+    return result.runs();
+  }
+
+  private static String fmt(Double v) {
+    return v == null ? "absent" : String.format(Locale.ROOT, "%.4f", v);
   }
 
   /** One dataset setting of a knob sweep: its label (a folder name), source and default model. */
-  record Setting(String label, DatasetSource source, Object datasetSpec, PalConfig defaults, List<Integer> ks) {}
+  record Setting(String label, JsonNode datasetSpec, PalConfig defaults, List<Integer> ks) {}
 
   /**
    * Sweeps K and seeds for each setting; with several settings each goes to its own folder under
@@ -84,14 +131,14 @@ final class ExperimentCommand implements Runnable {
                             int epochs, int batch, int shots) {
     if (settings.size() == 1) {
       Setting st = settings.get(0);
-      sweep(spec, o, title, st.source(), st.datasetSpec(), st.defaults(), st.ks(), epochs, batch, shots);
+      sweep(spec, o, title, st.datasetSpec(), st.defaults(), st.ks(), epochs, batch, shots);
       return;
     }
     Path root = o.out;
     Map<String, List<RunResult>> all = new LinkedHashMap<>();
     for (Setting st : settings) {
       o.out = root.resolve(st.label());
-      all.put(st.label(), sweep(spec, o, title + ", " + st.label(), st.source(), st.datasetSpec(), st.defaults(), st.ks(), epochs, batch, shots));
+      all.put(st.label(), sweep(spec, o, title + ", " + st.label(), st.datasetSpec(), st.defaults(), st.ks(), epochs, batch, shots));
     }
     o.out = root;
     Reports.writeSettings(root, title, "pal " + String.join(" ", spec.commandLine().getParseResult().originalArgs()), all);
@@ -140,7 +187,7 @@ final class ExperimentCommand implements Runnable {
         m.putObject("projector").put("type", "linear").put("bias", false);
         PalConfig c1 = new PalConfig(m, null, null, PalConfig.typed("hinge"), null);
         SyntheticDataset.Spec ds = data.spec(dim, trueK, pairs);
-        settings.add(new Setting("d-" + dim + "_kstar-" + trueK + "_n-" + pairs, new SyntheticDataset(ds), ds, c1, List.of(1, 2, 3, 4, 5)));
+        settings.add(new Setting("d-" + dim + "_kstar-" + trueK + "_n-" + pairs, GenerateCommand.typed("synthetic", ds), c1, List.of(1, 2, 3, 4, 5)));
       }
       sweepSettings(spec, o, "Synthetic study (Section 4.1)", settings, 1000, 128, data.unseenPairs);
     }
@@ -166,7 +213,6 @@ final class ExperimentCommand implements Runnable {
     @Override
     public void run() {
       var enc = encoder != null ? Json.readTree(encoder) : defaultEncoder();
-      ComponentRegistry registry = Pal.load().registry();
       List<String> pool = personas;
       if (kStars != null && !spec.commandLine().getParseResult().hasMatchedOption("--personas")) {
         pool = List.of("interest-in-art", "interest-in-literature", "interest-in-math", "interest-in-music", "interest-in-science", "interest-in-sports");
@@ -177,7 +223,7 @@ final class ExperimentCommand implements Runnable {
         for (int q : queries) for (int d : dims) {
           PersonaDataset.Spec ds = new PersonaDataset.Spec(dir.toString(), pool.subList(0, ks), users, q, unseenUsers, unseenQueries, null, null, enc,
               download ? org.pal.datasets.Downloads.PERSONA : null);
-          settings.add(new Setting("kstar-" + ks + "_np-" + q + "_d-" + d, new PersonaDataset(ds, registry), ds,
+          settings.add(new Setting("kstar-" + ks + "_np-" + q + "_d-" + d, GenerateCommand.typed("persona", ds),
               palB(d, "logistic", groups(1e-3, 1e-3, 2e-2)), ks == 1 ? List.of(1) : List.of(1, ks)));
         }
       }
@@ -203,7 +249,7 @@ final class ExperimentCommand implements Runnable {
       var enc = encoder != null ? Json.readTree(encoder) : defaultEncoder();
       org.pal.datasets.TldrDataset.Spec ds = new org.pal.datasets.TldrDataset.Spec(dir.toString(), files, variant, seen, null, null, null, enc,
           download ? org.pal.datasets.Downloads.TLDR : null);
-      sweep(spec, o, "TL;DR (" + variant + ")", new org.pal.datasets.TldrDataset(ds, Pal.load().registry()), ds,
+      sweep(spec, o, "TL;DR (" + variant + ")", GenerateCommand.typed("tldr", ds),
           palB(dim, "logistic", groups(1e-3, 1e-3, 2e-2)), List.of(1, 2), 60, 64, 10);
     }
   }
@@ -224,11 +270,10 @@ final class ExperimentCommand implements Runnable {
     @Override
     public void run() {
       List<Setting> settings = new java.util.ArrayList<>();
-      ComponentRegistry registry = Pal.load().registry();
       for (double beta : betas) {
         org.pal.datasets.PickAPicDataset.Spec ds = new org.pal.datasets.PickAPicDataset.Spec(files.stream().map(Path::toString).toList(),
             Json.readTree(encoder), min, exclude == null ? null : exclude.toString(), beta, null, null, null, seenUsers);
-        settings.add(new Setting("beta-" + beta, new org.pal.datasets.PickAPicDataset(ds, registry), ds, palB(dim, "logistic", groups(1e-3, 1e-3, 2e-2)), List.of(1, 2)));
+        settings.add(new Setting("beta-" + beta, GenerateCommand.typed("pick-a-pic", ds), palB(dim, "logistic", groups(1e-3, 1e-3, 2e-2)), List.of(1, 2)));
       }
       sweepSettings(spec, o, "Pick-a-Filter", settings, 30, 256, 10);
     }
@@ -254,23 +299,9 @@ final class ExperimentCommand implements Runnable {
     @Override
     public void run() {
       var enc = encoder != null ? Json.readTree(encoder) : defaultEncoder();
-      RecordsDataset.Spec ds = new RecordsDataset.Spec(data.toString(), enc, unseen, null, null, skipInvalid);
-      RecordsDataset source = new RecordsDataset(ds, Pal.load().registry());
-      boolean prompts = source.data().prompts() != null;
-      if (source.report().skipped() > 0) {
-        spec.commandLine().getErr().printf("skipped %d of %d records; first problems: %s%n", source.report().skipped(), source.report().rows(), source.report().problems());
-      }
-      PalConfig def;
-      if (prompts) {
-        def = palB(dim, "logistic", groups(1e-3, 1e-3, 2e-2));
-      } else {
-        ObjectNode m = PalConfig.typed("pal-a");
-        m.put("dim", dim);
-        m.putObject("projector").put("type", "mlp").put("layers", 2);
-        def = new PalConfig(m, null, null, PalConfig.typed("logistic"), trainer(groups(1e-3, 1e-3, 2e-2)));
-      }
-      sweep(spec, o, "Records: " + data.getFileName(), source, Map.of("spec", ds, "records", source.report().rows(), "skipped", source.report().skipped()),
-          def, List.of(1, 2), 30, 256, 10);
+      RecordsDataset.Spec ds = new RecordsDataset.Spec(data.toAbsolutePath().toString(), enc, unseen, null, null, skipInvalid);
+      o.defaultDim = dim;
+      sweep(spec, o, "Records: " + data.getFileName(), GenerateCommand.typed("records", ds), null, List.of(1, 2), 30, 256, 10);
     }
   }
 }

@@ -1,21 +1,59 @@
 package org.pal.cli;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.nio.file.Path;
-import org.pal.core.data.DatasetDirectory;
-import org.pal.core.data.SplitDataset;
-import org.pal.datasets.SyntheticDataset;
+import org.pal.api.Dataset;
+import org.pal.api.PalApi;
+import org.pal.core.PalException;
+import org.pal.core.config.Json;
+import org.pal.core.spi.DatasetSource;
+import org.pal.datasets.RecordsDataset;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-@Command(name = "generate", description = "Write a dataset directory (items.npy, pairs.npy, splits) for 'pal train'.",
+@Command(name = "generate", description = {"Write a dataset directory (items.npy, pairs.npy, splits, encoder) for 'pal train'.",
+    "  pal generate --dataset SPEC.json --out DIR     any dataset plugin from its JSON spec ({\"type\": \"persona\", ...}; see 'pal plugins')",
+    "  pal generate synthetic|records ...              presets over the same path"},
     subcommands = {GenerateCommand.Synthetic.class, GenerateCommand.Records.class})
 final class GenerateCommand implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+  @Option(names = "--dataset", description = "JSON dataset spec with \"type\" (any registered dataset plugin)") Path datasetSpec;
+  @Option(names = "--seed", defaultValue = "0", description = "split seed (default ${DEFAULT-VALUE})") long seed;
+  @Option(names = "--out", description = "output directory") Path out;
 
   @Override
   public void run() {
-    spec.commandLine().usage(spec.commandLine().getOut());
+    if (datasetSpec == null) {
+      spec.commandLine().usage(spec.commandLine().getOut());
+      return;
+    }
+    if (out == null) throw PalException.userInput("--out DIR is required");
+    write(spec, Json.readTree(datasetSpec), seed, out);
+  }
+
+  /** The one path every generate takes: spec -> registry -> dataset -> directory. */
+  static void write(CommandLine.Model.CommandSpec spec, JsonNode datasetSpec, long seed, Path out) {
+    PalApi api = PalApi.create();
+    DatasetSource source = api.datasetSource(datasetSpec);
+    Dataset d = api.dataset(source, datasetSpec, seed);
+    api.writeDataset(d, out);
+    var s = d.split();
+    spec.commandLine().getOut().printf("wrote %s: %d users (%d seen), %d pairs, %d items of dim %d, %s prompts%s%n", out,
+        s.data().userIds().size(), s.seenUsers().length, s.data().pairs().size(), s.data().items().rows(), s.data().items().dim(),
+        s.data().prompts() == null ? "no" : String.valueOf(s.data().prompts().rows()),
+        source.report().isEmpty() ? "" : "; " + Json.write(source.report()).replaceAll("\\s+", " "));
+  }
+
+  /** A preset's spec object: the plugin's spec record as JSON plus its type. */
+  static ObjectNode typed(String type, Object specRecord) {
+    ObjectNode n = Json.mapper().createObjectNode();
+    n.put("type", type);
+    // absent settings stay absent (the plugin's defaults apply), never an explicit null
+    n.setAll((ObjectNode) Json.mapper().copy().setSerializationInclusion(com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL)
+        .valueToTree(specRecord));
+    return n;
   }
 
   @Command(name = "records", description = {"A file of the generic record format, embedded and split (seeded), as a dataset directory",
@@ -33,14 +71,8 @@ final class GenerateCommand implements Runnable {
 
     @Override
     public void run() {
-      var enc = encoder != null ? org.pal.core.config.Json.readTree(encoder) : ExperimentCommand.defaultEncoder();
-      org.pal.datasets.RecordsDataset ds = new org.pal.datasets.RecordsDataset(
-          new org.pal.datasets.RecordsDataset.Spec(data.toString(), enc, unseen, validation, test, skipInvalid), org.pal.core.config.Pal.load().registry());
-      SplitDataset s = ds.load(seed);
-      DatasetDirectory.write(s, out);
-      spec.commandLine().getOut().printf("wrote %s: %d records (%d skipped), %d users (%d seen), %d items and %s prompts%n", out,
-          ds.report().rows() - ds.report().skipped(), ds.report().skipped(), s.data().userIds().size(), s.seenUsers().length,
-          s.data().items().rows(), s.data().prompts() == null ? "no" : String.valueOf(s.data().prompts().rows()));
+      var enc = encoder != null ? Json.readTree(encoder) : ExperimentCommand.defaultEncoder();
+      write(spec, typed("records", new RecordsDataset.Spec(data.toAbsolutePath().toString(), enc, unseen, validation, test, skipInvalid)), seed, out);
     }
   }
 
@@ -53,10 +85,7 @@ final class GenerateCommand implements Runnable {
 
     @Override
     public void run() {
-      SplitDataset s = new SyntheticDataset(options.spec()).load(seed);
-      DatasetDirectory.write(s, out);
-      spec.commandLine().getOut().printf("wrote %s: %d users (%d seen), %d pairs, %d items of dim %d%n", out,
-          s.data().userIds().size(), s.seenUsers().length, s.data().pairs().size(), s.data().items().rows(), s.data().items().dim());
+      write(spec, typed("synthetic", options.spec()), seed, out);
     }
   }
 }

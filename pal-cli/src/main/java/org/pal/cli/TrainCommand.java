@@ -1,26 +1,20 @@
 package org.pal.cli;
 
-import java.io.PrintWriter;
 import java.nio.file.Path;
-import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import org.nd4j.linalg.api.buffer.DataType;
-import org.pal.core.archive.ModelArchive;
+import org.pal.api.Dataset;
+import org.pal.api.PalApi;
+import org.pal.api.RewardModel;
 import org.pal.core.config.Json;
-import org.pal.core.config.Pal;
 import org.pal.core.config.PalConfig;
-import org.pal.core.data.DatasetDirectory;
-import org.pal.core.data.SplitDataset;
-import org.pal.core.model.PalModel;
 import org.pal.core.train.TrainResult;
-import org.pal.core.train.Trainer;
 import org.pal.core.train.TrainerSpec;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-@Command(name = "train", description = "Train a PAL model on a dataset directory and write a model archive.")
+@Command(name = "train", description = "Train a PAL model on a dataset directory and write a model archive (with the dataset's encoder, so it scores raw text).")
 final class TrainCommand implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
   @Option(names = "--config", required = true, description = "JSON config: model, simplex, link, loss, trainer") Path config;
@@ -35,24 +29,26 @@ final class TrainCommand implements Runnable {
   @Override
   public void run() {
     PalCommand.configureThreads(threads);
-    PrintWriter out = spec.commandLine().getOut(), err = spec.commandLine().getErr();
     PalConfig cfg = PalConfig.read(config);
     TrainerSpec t = cfg.trainer();
     if (epochs != null) t = t.withEpochs(epochs);
     if (seed != null) t = t.withSeed(seed);
     cfg = cfg.withTrainer(t);
-    SplitDataset split = DatasetDirectory.read(data);
-    Pal pal = Pal.load();
-    PalModel model = PalModel.build(pal.registry(), cfg, split.data().items().dim(), split.data().promptDim(),
-        split.ids(split.seenUsers()), DataType.FLOAT);
+    PalApi api = PalApi.create();
+    Dataset d = api.dataset(data);
     Path ckpt = checkpointDir != null ? checkpointDir : outDir.resolveSibling(outDir.getFileName() + ".checkpoints");
-    TrainResult r = new Trainer(cfg.trainer(), new Progress(err, "")).fit(model, split, ckpt, resume);
-    Map<String, Object> extra = new LinkedHashMap<>();
-    extra.put("train", r);
-    extra.put("data", data.toAbsolutePath().toString());
-    ModelArchive.save(model, outDir, new ModelArchive.Provenance(cfg.trainer().seed(), split.data().hash(), ModelArchive.VERSION,
-        Instant.now().toString(), extra));
-    out.println(Json.write(Map.of("model", outDir.toString(), "epochsRun", r.epochsRun(), "bestEpoch", r.bestEpoch(),
-        "bestValidationAccuracy", r.bestValidationAccuracy(), "trainSeconds", r.trainSeconds(), "resumed", r.resumed())));
+    PalApi.Trained trained = api.train(cfg, d, new PalApi.TrainOptions(ckpt, resume, new Progress(spec.commandLine().getErr(), "")));
+    try (RewardModel m = trained.model()) {
+      m.save(outDir);
+    }
+    TrainResult r = trained.result();
+    Map<String, Object> o = new LinkedHashMap<>();
+    o.put("model", outDir.toString());
+    o.put("epochsRun", r.epochsRun());
+    o.put("bestEpoch", r.bestEpoch());
+    o.put("bestValidationAccuracy", r.bestValidationAccuracy());
+    o.put("trainSeconds", r.trainSeconds());
+    o.put("resumed", r.resumed());
+    spec.commandLine().getOut().println(Json.write(o));
   }
 }

@@ -105,6 +105,11 @@ public final class PersonaDataset implements DatasetSource {
   }
 
   @Override
+  public com.fasterxml.jackson.databind.JsonNode encoder() {
+    return spec.encoder();
+  }
+
+  @Override
   public SplitDataset load(long seed) {
     prepare();
     int k = spec.personas().size(), n = spec.usersPerPersona(), m = spec.unseenUsersPerPersona();

@@ -79,6 +79,11 @@ public final class PickAPicDataset implements DatasetSource {
    * paper's "first 50 users"); otherwise a seeded share of users is unseen.
    */
   @Override
+  public com.fasterxml.jackson.databind.JsonNode encoder() {
+    return spec.encoder();
+  }
+
+  @Override
   public SplitDataset load(long seed) {
     PreferenceDataset d = data();
     if (spec.seenUsers() == null) return Splits.bySeed(d, spec.unseenShare(), spec.validationShare(), spec.testShare(), seed);

@@ -55,8 +55,23 @@ public final class RecordsDataset implements DatasetSource {
     this.registry = registry;
   }
 
-  public LoadReport report() {
+  public LoadReport loadReport() {
     return report;
+  }
+
+  @Override
+  public Map<String, Object> report() {
+    if (report == null) return Map.of();
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("records", report.rows());
+    m.put("skipped", report.skipped());
+    if (!report.problems().isEmpty()) m.put("firstProblems", report.problems());
+    return m;
+  }
+
+  @Override
+  public com.fasterxml.jackson.databind.JsonNode encoder() {
+    return spec.encoder();
   }
 
   @Override
@@ -121,7 +136,7 @@ public final class RecordsDataset implements DatasetSource {
     return v;
   }
 
-  static int parseLabel(String v, String where) {
+  public static int parseLabel(String v, String where) {
     if (v == null) throw PalException.badInput(where + " label", "missing", "must be 1 (left preferred), -1 or 0 (right preferred)");
     switch (v.trim().toLowerCase(java.util.Locale.ROOT)) {
       case "1", "1.0", "+1", "true": return 1;

@@ -145,6 +145,11 @@ public final class TldrDataset implements DatasetSource {
 
 
   @Override
+  public com.fasterxml.jackson.databind.JsonNode encoder() {
+    return spec.encoder();
+  }
+
+  @Override
   public SplitDataset load(long seed) {
     prepare();
     Map<Integer, List<Integer>> byUser = new LinkedHashMap<>();

@@ -32,7 +32,25 @@ public final class ModelArchive {
   /** Provenance: what produced the model. {@code extra} holds metrics and anything else worth keeping. */
   public record Provenance(long seed, String dataHash, String version, String createdAt, Map<String, Object> extra) {}
 
+  /**
+   * How raw inputs become the vectors the model reads: the embedder config of the items and of the
+   * prompts (the same object when one encoder does both), its fingerprint (weights and settings) and
+   * output dimension. Null for a model trained on vectors only.
+   */
+  public record Encoder(JsonNode config, String fingerprint, int dim) {}
+
+  /** The encoders of a model's items and prompts (prompts null when the model has none). */
+  public record Inputs(Encoder items, Encoder prompts) {}
+
   public static void save(PalModel model, Path dir, Provenance provenance) {
+    save(model, dir, provenance, null, null);
+  }
+
+  /**
+   * @param inputs the encoders that turn raw values into this model's vectors, or null (vectors only)
+   * @param dataset what the model was trained on (the dataset's spec or directory), or null
+   */
+  public static void save(PalModel model, Path dir, Provenance provenance, Inputs inputs, JsonNode dataset) {
     AtomicFiles.writeDirectory(dir, tmp -> {
       ObjectNode m = Json.mapper().createObjectNode();
       m.put("formatVersion", FORMAT_VERSION);
@@ -48,6 +66,8 @@ public final class ModelArchive {
         Npy.writeFloats(tmp.resolve(file), p.rows(), p.cols(), p.value().toFloatArray());
       }
       m.set("provenance", Json.mapper().valueToTree(provenance));
+      if (inputs != null) m.set("inputs", Json.mapper().valueToTree(inputs));
+      if (dataset != null) m.set("dataset", dataset);
       Files.writeString(tmp.resolve(MANIFEST), Json.write(m));
     });
   }
@@ -57,6 +77,13 @@ public final class ModelArchive {
     if (!Files.isDirectory(dir)) throw PalException.badInput("model", dir, "is not a directory; give the directory written by 'pal train'");
     if (!Files.exists(f)) throw PalException.badInput("model", dir, "has no " + MANIFEST + "; it is not a PAL model archive (or was not written completely)");
     return Json.readTree(f);
+  }
+
+  /** The recorded input encoders of an archive, or null when it was trained on vectors only. */
+  public static Inputs inputs(Path dir) {
+    JsonNode n = manifest(dir).get("inputs");
+    if (n == null || n.isNull()) return null;
+    return Json.bind(Json.mapper(), n, Inputs.class, dir + "/" + MANIFEST + " inputs");
   }
 
   public static PalModel load(ComponentRegistry registry, Path dir) {

@@ -89,6 +89,11 @@ public final class ComponentRegistry {
     return create(ExtensionPoint.EMBEDDER, config, new BuildContext(this, null, "", "", 0, 0, 0, 0, 1, "encoder"));
   }
 
+  /** A dataset source from its JSON spec ({@code {"type": "records", ...}}). */
+  public org.pal.core.spi.DatasetSource dataset(JsonNode spec) {
+    return create(org.pal.core.spi.ExtensionPoint.DATASET, spec, new BuildContext(this, null, "", "", 0, 0, 0, 0, 1, "dataset"));
+  }
+
   public ObjectMapper mapper() {
     return mapper;
   }

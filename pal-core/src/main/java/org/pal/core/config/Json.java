@@ -35,6 +35,15 @@ public final class Json {
     return STRICT;
   }
 
+  /** JSON text to a tree; malformed text is a user error naming the problem. */
+  public static JsonNode parse(String json) {
+    try {
+      return mapper().readTree(json);
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      throw org.pal.core.PalException.userInput("not valid JSON: " + e.getOriginalMessage());
+    }
+  }
+
   public static JsonNode readTree(Path file) {
     try {
       return STRICT.readTree(Files.readString(file));

@@ -24,10 +24,16 @@ public final class DatasetDirectory {
   private DatasetDirectory() {}
 
   public static void write(SplitDataset s, Path dir) {
+    write(s, dir, null);
+  }
+
+  /** @param encoder the embedder config that made the tables from raw values (recorded for models trained here), or null */
+  public static void write(SplitDataset s, Path dir, JsonNode encoder) {
     PreferenceDataset d = s.data();
     AtomicFiles.writeDirectory(dir, tmp -> {
       ObjectNode m = Json.mapper().createObjectNode();
       m.put("formatVersion", 1);
+      if (encoder != null) m.set("encoder", encoder);
       ArrayNode users = m.putArray("users");
       boolean[] seen = new boolean[d.userIds().size()];
       for (int u : s.seenUsers()) seen[u] = true;
@@ -50,6 +56,14 @@ public final class DatasetDirectory {
       Npy.writeInts(tmp.resolve("pair_split.npy"), n, 1, split);
       Files.writeString(tmp.resolve(MANIFEST), Json.write(m));
     });
+  }
+
+  /** The embedder config recorded by {@link #write(SplitDataset, Path, JsonNode)}, or null. */
+  public static JsonNode encoder(Path dir) {
+    Path mf = dir.resolve(MANIFEST);
+    if (!Files.exists(mf)) return null;
+    JsonNode e = Json.readTree(mf).get("encoder");
+    return e == null || e.isNull() ? null : e;
   }
 
   public static SplitDataset read(Path dir) {

@@ -22,6 +22,15 @@ public final class Adapter {
   private Adapter() {}
 
   /**
+   * How many of a user's {@code n} enrolment comparisons choose the epoch (the last ones): none
+   * below 5, where one held-out pair says nothing, else {@code share} of them. The one rule for
+   * evaluation, enrolment and few-shot curves.
+   */
+  public static int validationCount(int n, double share) {
+    return n < 5 ? 0 : Math.min(n - 1, (int) Math.round(n * share));
+  }
+
+  /**
    * @param row dataset user index to row of the new table (-1 for others)
    * @return a sealed store whose "users" parameter holds the new users' logits
    */

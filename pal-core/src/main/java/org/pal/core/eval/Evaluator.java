@@ -93,6 +93,25 @@ public final class Evaluator {
     return mean;
   }
 
+  /**
+   * Fails, naming both settings, when an evaluation with {@code shots} enrolment pairs per unseen user
+   * would have nothing to test on: no seen test pairs, or unseen users none of whom has more than
+   * {@code shots} pairs. A dataset without unseen users passes (those accuracies are absent).
+   */
+  public static void requireTestPairs(SplitDataset split, int shots) {
+    if (split.test().length == 0) {
+      throw PalException.badInput("test pairs", 0, "the seen users' test split is empty; give seen users more comparisons or a larger test share");
+    }
+    if (split.unseen().length == 0) return;
+    if (shots < 1) throw PalException.badInput("shots", shots, "enrolment needs at least 1 comparison per unseen user");
+    int max = 0;
+    for (List<Integer> ps : split.byUser(split.unseen()).values()) max = Math.max(max, ps.size());
+    if (max <= shots) {
+      throw PalException.badInput("shots", shots, "every unseen user has at most " + max + " comparisons, so none is left to test on after enrolling on "
+          + shots + "; use fewer shots than " + max + " or give unseen users more comparisons");
+    }
+  }
+
   /** Each unseen user's pairs split into the first {@code shots} (adaptation) and the rest (test). */
   public record FewShotSplit(int[] users, int[] adaptTrain, int[] adaptValidation, int[] test) {}
 
@@ -104,8 +123,7 @@ public final class Evaluator {
       List<Integer> ps = e.getValue();
       if (ps.size() <= shots) continue; // nothing left to test this user on
       users.add(e.getKey());
-      int nVal = (int) Math.round(shots * validationShare);
-      if (nVal >= shots) nVal = shots - 1;
+      int nVal = Adapter.validationCount(shots, validationShare);
       for (int i = 0; i < shots; i++) (i < shots - nVal ? tr : va).add(ps.get(i));
       for (int i = shots; i < ps.size(); i++) te.add(ps.get(i));
     }
@@ -138,7 +156,7 @@ public final class Evaluator {
     Map<Integer, List<Integer>> byUser = split.byUser(split.unseen());
     for (int n : shots) {
       List<Integer> tr = new ArrayList<>(), va = new ArrayList<>();
-      int nVal = n >= 5 ? (int) Math.round(n * spec.validationShare()) : 0;
+      int nVal = Adapter.validationCount(n, spec.validationShare());
       for (int u : outer.users()) {
         List<Integer> ps = byUser.get(u);
         for (int i = 0; i < n; i++) (i < n - nVal ? tr : va).add(ps.get(i));

@@ -46,6 +46,7 @@ public final class Sweep {
     Map<Long, SplitDataset> data = new TreeMap<>();
     for (long seed : seeds) {
       data.put(seed, source.load(seed));
+      Evaluator.requireTestPairs(data.get(seed), shots); // before anything is written
       if (onSplit != null) onSplit.accept(seed, data.get(seed));
     }
     for (int k : ks) {
@@ -60,7 +61,8 @@ public final class Sweep {
         Evaluator.Accuracies acc = Evaluator.evaluate(m, split, shots, cfg.trainer().adapt(), seed);
         java.util.Map<Integer, Double> curve = curveShots.isEmpty() || split.unseen().length == 0
             ? java.util.Map.of() : Evaluator.fewShotCurve(m, split, curveShots, cfg.trainer().adapt(), seed);
-        RunResult r = new RunResult(model.path("type").asText(), k, seed, acc.seen(), acc.unseenFewShot(), acc.zeroShot(),
+        boolean unseen = split.unseen().length > 0;
+        RunResult r = new RunResult(model.path("type").asText(), k, seed, acc.seen(), unseen ? acc.unseenFewShot() : null, unseen ? acc.zeroShot() : null,
             tr.trainSeconds(), tr.pairsPerSecond(), tr.epochsRun(), tr.bestEpoch(), tr.bestValidationAccuracy(),
             split.train().length, acc.seenPairs(), acc.unseenTestPairs(), curve);
         out.add(r);

@@ -116,18 +116,38 @@ public final class PalModel {
 
   /** A copy of this model with more users: shared parameters copied, new users' logits appended. */
   public PalModel withUsers(ComponentRegistry registry, List<String> newIds, Param newLogits) {
-    for (String id : newIds) {
-      if (userIds.contains(id)) throw PalException.badInput("user", id, "is already a user of this model; give new users only");
+    return withUserLogits(registry, newIds, newLogits, false);
+  }
+
+  /**
+   * A copy of this model with the given users' logits (row i of {@code logits} for {@code ids[i]}):
+   * users not in the model are appended; users already in it are refused unless {@code replace},
+   * which overwrites their rows (a refit). Shared parameters are copied unchanged.
+   */
+  public PalModel withUserLogits(ComponentRegistry registry, List<String> ids, Param logits, boolean replace) {
+    if (logits.rows() != ids.size() || logits.cols() != k()) {
+      throw PalException.internal(ids.size() + " user ids but a " + logits.rows() + "x" + logits.cols() + " logit table (K = " + k() + ")");
     }
+    java.util.Map<String, Integer> row = new java.util.HashMap<>();
+    for (int i = 0; i < userIds.size(); i++) row.put(userIds.get(i), i);
     List<String> all = new java.util.ArrayList<>(userIds);
-    all.addAll(newIds);
+    int[] target = new int[ids.size()];
+    java.util.Set<String> given = new java.util.HashSet<>();
+    for (int i = 0; i < ids.size(); i++) {
+      String id = ids.get(i);
+      if (!given.add(id)) throw PalException.badInput("user", id, "is given twice; give each user's comparisons together");
+      Integer r = row.get(id);
+      if (r != null && !replace) throw PalException.badInput("user", id, "is already a user of this model; give new users only, or ask to update (refit) existing ones");
+      if (r == null) { r = all.size(); all.add(id); }
+      target[i] = r;
+    }
     PalModel m = build(registry, config, itemDim, promptDim, all, params.dtype());
     for (Param p : params.params()) {
       Param q = m.params.get(p.name());
       if (p == users) {
         for (int i = 0; i < p.value().size(); i++) q.value().set(i, p.value().get(i));
-        int off = p.value().size();
-        for (int i = 0; i < newLogits.value().size(); i++) q.value().set(off + i, newLogits.value().get(i));
+        int kk = k();
+        for (int i = 0; i < target.length; i++) for (int j = 0; j < kk; j++) q.value().set(target[i] * kk + j, logits.value().get(i * kk + j));
       } else {
         q.value().copyFrom(p.value());
       }

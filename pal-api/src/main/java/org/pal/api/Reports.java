@@ -1,4 +1,4 @@
-package org.pal.cli;
+package org.pal.api;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -7,7 +7,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.TreeSet;
-import java.util.function.ToDoubleFunction;
+import java.util.function.Function;
 import org.pal.core.archive.AtomicFiles;
 import org.pal.core.archive.Npy;
 import org.pal.core.config.Json;
@@ -20,10 +20,10 @@ import org.pal.core.experiment.RunResult;
  * accuracy against the number of enrolment comparisons), each seed's split, and report.md tying the
  * table, the plots and the exact command together.
  */
-final class Reports {
+public final class Reports {
   private Reports() {}
 
-  static String table(List<RunResult> runs) {
+  public static String table(List<RunResult> runs) {
     StringBuilder sb = new StringBuilder();
     sb.append(String.format(Locale.ROOT, "%-7s %-4s %-17s %-17s %-17s %-10s %s%n", "model", "K", "seen acc", "unseen acc", "zero-shot acc", "train s", "pairs/s"));
     for (List<RunResult> g : groups(runs).values()) {
@@ -41,20 +41,28 @@ final class Reports {
     return g;
   }
 
-  static double mean(List<RunResult> g, ToDoubleFunction<RunResult> f) {
-    return g.stream().mapToDouble(f).average().orElse(Double.NaN);
+  /** Mean over seeds of the present values (NaN when none is present: a group without unseen users). */
+  static double mean(List<RunResult> g, Function<RunResult, Double> f) {
+    PalApi.Summary.Stat s = PalApi.Summary.stat(g.stream().map(f).toList());
+    return s == null ? Double.NaN : s.mean();
   }
 
-  static double std(List<RunResult> g, ToDoubleFunction<RunResult> f) {
-    double m = mean(g, f);
-    return Math.sqrt(g.stream().mapToDouble(r -> Math.pow(f.applyAsDouble(r) - m, 2)).sum() / Math.max(1, g.size() - 1));
+  static double std(List<RunResult> g, Function<RunResult, Double> f) {
+    PalApi.Summary.Stat s = PalApi.Summary.stat(g.stream().map(f).toList());
+    return s == null ? Double.NaN : s.std();
   }
 
-  private static String ms(List<RunResult> g, ToDoubleFunction<RunResult> f) {
+  /** A CSV number, empty when absent (never the string NaN). */
+  private static String num(double v, String fmt) {
+    return Double.isNaN(v) ? "" : String.format(Locale.ROOT, fmt, v);
+  }
+
+  private static String ms(List<RunResult> g, Function<RunResult, Double> f) {
+    if (Double.isNaN(mean(g, f))) return "absent";
     return String.format(Locale.ROOT, "%.4f ± %.4f", mean(g, f), std(g, f));
   }
 
-  static void writeSplit(Path out, long seed, SplitDataset s) {
+  public static void writeSplit(Path out, long seed, SplitDataset s) {
     Map<String, Object> j = new LinkedHashMap<>();
     j.put("seed", seed);
     j.put("seenUsers", s.ids(s.seenUsers()));
@@ -71,7 +79,7 @@ final class Reports {
     Npy.writeInts(out.resolve("splits/seed-" + seed + "-pair_split.npy"), code.length, 1, code);
   }
 
-  static void write(Path out, String title, String command, List<RunResult> runs, Object dataset, Object config) {
+  public static void write(Path out, String title, String command, List<RunResult> runs, Object dataset, Object config) {
     String table = table(runs);
     AtomicFiles.writeString(out.resolve("results.json"), Json.write(runs));
     AtomicFiles.writeString(out.resolve("table.txt"), table);
@@ -79,9 +87,11 @@ final class Reports {
     AtomicFiles.writeString(out.resolve("dataset.json"), Json.write(dataset));
     StringBuilder csv = new StringBuilder("model,k,runs,seen_mean,seen_std,unseen_mean,unseen_std,zero_shot_mean,zero_shot_std,train_seconds_mean,pairs_per_second_mean\n");
     for (List<RunResult> g : groups(runs).values()) {
-      csv.append(String.format(Locale.ROOT, "%s,%d,%d,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.3f,%.0f%n", g.get(0).model(), g.get(0).k(), g.size(),
-          mean(g, RunResult::seenAccuracy), std(g, RunResult::seenAccuracy), mean(g, RunResult::unseenAccuracy), std(g, RunResult::unseenAccuracy),
-          mean(g, RunResult::zeroShotAccuracy), std(g, RunResult::zeroShotAccuracy), mean(g, RunResult::trainSeconds), mean(g, RunResult::pairsPerSecond)));
+      csv.append(String.join(",", g.get(0).model(), String.valueOf(g.get(0).k()), String.valueOf(g.size()),
+          num(mean(g, RunResult::seenAccuracy), "%.6f"), num(std(g, RunResult::seenAccuracy), "%.6f"),
+          num(mean(g, RunResult::unseenAccuracy), "%.6f"), num(std(g, RunResult::unseenAccuracy), "%.6f"),
+          num(mean(g, RunResult::zeroShotAccuracy), "%.6f"), num(std(g, RunResult::zeroShotAccuracy), "%.6f"),
+          num(mean(g, RunResult::trainSeconds), "%.3f"), num(mean(g, RunResult::pairsPerSecond), "%.0f"))).append('\n');
     }
     AtomicFiles.writeString(out.resolve("results.csv"), csv.toString());
     AtomicFiles.writeString(out.resolve("accuracy-vs-k.svg"), accuracyVsK(runs, title));
@@ -106,15 +116,16 @@ final class Reports {
   }
 
   /** The summary of a knob sweep: one row per (setting, K), a grouped chart, links to each setting's report. */
-  static void writeSettings(Path root, String title, String command, Map<String, List<RunResult>> all) {
+  public static void writeSettings(Path root, String title, String command, Map<String, List<RunResult>> all) {
     StringBuilder csv = new StringBuilder("setting,model,k,runs,seen_mean,seen_std,unseen_mean,unseen_std,zero_shot_mean,zero_shot_std\n");
     StringBuilder md = new StringBuilder("# " + title + ": settings compared\n\nCommand:\n\n```\n" + command + "\n```\n\n");
     md.append("| setting | model | K | seen | unseen (few-shot) | zero-shot |\n| --- | --- | ---: | --- | --- | --- |\n");
     for (var e : all.entrySet()) {
       for (List<RunResult> g : groups(e.getValue()).values()) {
-        csv.append(String.format(Locale.ROOT, "%s,%s,%d,%d,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f%n", e.getKey(), g.get(0).model(), g.get(0).k(), g.size(),
-            mean(g, RunResult::seenAccuracy), std(g, RunResult::seenAccuracy), mean(g, RunResult::unseenAccuracy), std(g, RunResult::unseenAccuracy),
-            mean(g, RunResult::zeroShotAccuracy), std(g, RunResult::zeroShotAccuracy)));
+        csv.append(String.join(",", e.getKey(), g.get(0).model(), String.valueOf(g.get(0).k()), String.valueOf(g.size()),
+            num(mean(g, RunResult::seenAccuracy), "%.6f"), num(std(g, RunResult::seenAccuracy), "%.6f"),
+            num(mean(g, RunResult::unseenAccuracy), "%.6f"), num(std(g, RunResult::unseenAccuracy), "%.6f"),
+            num(mean(g, RunResult::zeroShotAccuracy), "%.6f"), num(std(g, RunResult::zeroShotAccuracy), "%.6f"))).append('\n');
         md.append(String.format(Locale.ROOT, "| [%s](%s/report.md) | %s | %d | %s | %s | %s |%n", e.getKey(), e.getKey(), g.get(0).model(), g.get(0).k(),
             ms(g, RunResult::seenAccuracy), ms(g, RunResult::unseenAccuracy), ms(g, RunResult::zeroShotAccuracy)));
       }
@@ -163,7 +174,7 @@ final class Reports {
   static String accuracyVsK(List<RunResult> runs, String title) {
     List<List<RunResult>> gs = new ArrayList<>(groups(runs).values());
     String[] names = {"seen", "unseen (few-shot)", "zero-shot"};
-    List<ToDoubleFunction<RunResult>> fs = List.of(RunResult::seenAccuracy, RunResult::unseenAccuracy, RunResult::zeroShotAccuracy);
+    List<Function<RunResult, Double>> fs = List.of(RunResult::seenAccuracy, RunResult::unseenAccuracy, RunResult::zeroShotAccuracy);
     double lo = 1;
     for (List<RunResult> g : gs) for (var f : fs) { double m = mean(g, f); if (!Double.isNaN(m)) lo = Math.min(lo, m - std(g, f)); }
     lo = Math.max(0, Math.floor(lo * 10) / 10 - 0.05);
@@ -228,7 +239,7 @@ final class Reports {
    * polygon is the prototypes' hull and a user's distance from a vertex shows how much of that
    * prototype they are.
    */
-  static String simplexView(org.pal.core.model.PalModel model, String title) {
+  public static String simplexView(org.pal.core.model.PalModel model, String title) {
     double[][] w = model.weightsOf(model.users());
     int k = model.k(), cx = 330, cy = 225, rad = 160;
     StringBuilder s = svgHead(660, 420, title + ": users in the prototypes' simplex");

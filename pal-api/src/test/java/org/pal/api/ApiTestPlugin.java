@@ -1,0 +1,80 @@
+package org.pal.api;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import java.util.Random;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.pal.core.spi.Embedder;
+import org.pal.core.spi.ExtensionPoint;
+import org.pal.core.spi.PalPlugin;
+
+/**
+ * A deterministic text encoder for tests ("test-words": the normalised sum of one fixed random
+ * vector per lower-cased word), counting every text it encodes, so tests can check that each
+ * distinct input is encoded once without loading an ONNX model.
+ */
+public final class ApiTestPlugin extends PalPlugin {
+  public static final AtomicInteger TEXTS = new AtomicInteger();
+
+  public record Spec(Integer dim) {}
+
+  @Override
+  protected void configurePlugin() {
+    register(ExtensionPoint.EMBEDDER, "test-words", Spec.class, (s, c) -> new Words(s.dim() == null ? 16 : s.dim()),
+        "test encoder: sum of per-word random vectors");
+  }
+
+  static final class Words implements Embedder {
+    private final int dim;
+
+    Words(int dim) {
+      this.dim = dim;
+    }
+
+    @Override
+    public float[][] embed(List<String> texts) {
+      TEXTS.addAndGet(texts.size());
+      float[][] out = new float[texts.size()][dim];
+      for (int i = 0; i < out.length; i++) {
+        for (String w : texts.get(i).toLowerCase(Locale.ROOT).split("[^a-z]+")) {
+          if (w.isEmpty()) continue;
+          Random r = new Random(w.hashCode());
+          for (int j = 0; j < dim; j++) out[i][j] += (float) r.nextGaussian();
+        }
+        double n = 0;
+        for (float v : out[i]) n += v * v;
+        n = Math.sqrt(n) + 1e-9;
+        for (int j = 0; j < dim; j++) out[i][j] /= (float) n;
+      }
+      return out;
+    }
+
+    @Override public int dimension() { return dim; }
+    @Override public String fingerprint() { return "test-words:" + dim; }
+    @Override public void close() {}
+  }
+
+  /** Pet preferences: the first half of the users like cats, the rest dogs; left/right/label rows. */
+  static Path writePets(Path file, int users, int pairsPerUser, long seed) throws java.io.IOException {
+    String[] cats = {"a cat purring on the sofa", "a kitten chasing yarn", "the cat naps in the sun", "a tabby cat watches birds",
+        "my cat sleeps on the keyboard", "a fluffy kitten meows softly"};
+    String[] dogs = {"a dog fetching a stick", "the puppy wags its tail", "a dog barks at the mailman", "a loyal dog guards the house",
+        "my dog runs in the park", "a playful puppy digs holes"};
+    String[] prompts = {"describe a pet", "tell me about an animal at home", "write one line about a companion"};
+    Random r = new Random(seed);
+    StringBuilder sb = new StringBuilder();
+    for (int u = 0; u < users; u++) {
+      boolean likesCats = u < users / 2;
+      for (int p = 0; p < pairsPerUser; p++) {
+        String c = cats[r.nextInt(cats.length)], d = dogs[r.nextInt(dogs.length)];
+        boolean catLeft = r.nextBoolean();
+        int label = (catLeft == likesCats) ? 1 : -1;
+        sb.append(String.format("{\"user_id\": \"u%d\", \"prompt\": \"%s\", \"left\": \"%s\", \"right\": \"%s\", \"label\": %d}%n",
+            u, prompts[r.nextInt(prompts.length)], catLeft ? c : d, catLeft ? d : c, label));
+      }
+    }
+    java.nio.file.Files.writeString(file, sb);
+    return file;
+  }
+}
