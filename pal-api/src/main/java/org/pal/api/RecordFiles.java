@@ -27,6 +27,10 @@ import org.pal.datasets.TableFile;
 public final class RecordFiles {
   private RecordFiles() {}
 
+  /** One JSON object per line: the project's mapper indents. */
+  private static final com.fasterxml.jackson.databind.ObjectWriter LINE =
+      Json.mapper().writer().without(com.fasterxml.jackson.databind.SerializationFeature.INDENT_OUTPUT);
+
   /**
    * Comparisons with {@code user_id}, optional {@code prompt}, and {@code chosen}/{@code rejected} or
    * {@code left}/{@code right}/{@code label} (1 = left preferred, -1 or 0 = right).
@@ -162,7 +166,7 @@ public final class RecordFiles {
           if (distinct.size() < 10_000_000) { distinct.add(resp); if (prompt != null) distinct.add(v[ip]); }
           reqs.add(new ScoreRequest(user, prompt, List.of(parser.parse(resp, where + " response"))));
           ObjectNode o = Json.mapper().createObjectNode();
-          for (int c = 0; c < cols.size(); c++) o.put(cols.get(c), v[c]);
+          for (int c = 0; c < cols.size(); c++) if (v[c] != null) o.put(cols.get(c), v[c]);
           pending.add(o);
           if (reqs.size() >= batch) flush(model, reqs, pending, w, rows, progress);
         });
@@ -189,7 +193,7 @@ public final class RecordFiles {
     try {
       for (int i = 0; i < s.size(); i++) {
         pending.get(i).put("reward", s.get(i).rewards()[0]);
-        w.write(Json.mapper().writeValueAsString(pending.get(i)));
+        w.write(LINE.writeValueAsString(pending.get(i)));
         w.write('\n');
       }
     } catch (IOException e) {
