@@ -95,6 +95,14 @@ public final class PalApi {
     return new RewardModel(registry, m, enc, prov, manifest.get("dataset"));
   }
 
+  /**
+   * A reward model around an engine model built in code (benchmarks, custom training loops); with
+   * {@code encoder} (null for vectors only) it also scores raw inputs through that embedder config.
+   */
+  public RewardModel wrap(PalModel model, JsonNode encoder) {
+    return new RewardModel(registry, model, Encoders.forTraining(registry, encoder, model.itemDim(), model.promptDim()), null, null);
+  }
+
   // ---- datasets
 
   /** A dataset source from its JSON spec ({@code {"type": "records", ...}}), through the registry. */

@@ -21,6 +21,7 @@ import org.pal.core.data.Table;
 import org.pal.core.eval.Adapter;
 import org.pal.core.eval.Evaluator;
 import org.pal.core.model.PalModel;
+import org.pal.core.spi.FactorizedVariant;
 import org.pal.core.tensor.Mat;
 import org.pal.core.tensor.ParamStore;
 import org.pal.core.tensor.Tape;
@@ -212,25 +213,83 @@ public final class RewardModel implements AutoCloseable {
     double[] out = new double[n];
     Tape t = tapes.get();
     for (int from = 0; from < n; from += CHUNK) {
-      int to = Math.min(n, from + CHUNK), m = to - from;
+      int to = Math.min(n, from + CHUNK);
       t.reset();
-      Mat wm = t.alloc(m, k()), xm = t.alloc(m, itemDim());
-      Mat pm = hasPrompts() ? t.alloc(m, promptDim()) : null;
-      for (int i = 0; i < m; i++) {
-        double[] wi = weights[from + i];
-        if (wi.length != k()) throw PalException.badInput("weights[" + (from + i) + "]", wi.length + " values", "the model has K = " + k());
-        for (int j = 0; j < wi.length; j++) wm.set(i, j, wi[j]);
-        putRow(xm, i, items[from + i], itemDim(), "items", from + i);
-        if (pm != null) putRow(pm, i, prompts[from + i], promptDim(), "prompts", from + i);
-      }
-      Var u = model.variant().utilities(t, t.constant(wm), pm == null ? null : t.constant(pm), null, t.constant(xm))[0];
-      for (int i = 0; i < m; i++) out[from + i] = u.value().get(i);
+      if (model.variant() instanceof FactorizedVariant fv) factorized(t, fv, weights, prompts, items, from, to, out);
+      else rowwise(t, weights, prompts, items, from, to, out);
     }
     t.reset();
     for (int i = 0; i < n; i++) {
       if (!Double.isFinite(out[i])) throw PalException.internal("reward of row " + i + " is not finite; the model's parameters may be corrupt");
     }
     return out;
+  }
+
+  /** Every row through {@link org.pal.core.spi.ModelVariant#utilities}: the path for variants that do not factorize. */
+  private void rowwise(Tape t, double[][] weights, float[][] prompts, float[][] items, int from, int to, double[] out) {
+    int m = to - from;
+    Mat wm = t.alloc(m, k()), xm = t.alloc(m, itemDim());
+    Mat pm = hasPrompts() ? t.alloc(m, promptDim()) : null;
+    for (int i = 0; i < m; i++) {
+      putWeights(wm, i, weights[from + i], from + i);
+      putRow(xm, i, items[from + i], itemDim(), "items", from + i);
+      if (pm != null) putRow(pm, i, prompts[from + i], promptDim(), "prompts", from + i);
+    }
+    Var u = model.variant().utilities(t, t.constant(wm), pm == null ? null : t.constant(pm), null, t.constant(xm))[0];
+    for (int i = 0; i < m; i++) out[from + i] = u.value().get(i);
+  }
+
+  /**
+   * Each distinct (weights, prompt) context's ideal point once, then every row's item latent against
+   * its context's: best-of-n scoring costs one item map per response. Contexts are told apart by the
+   * identity of the row arrays ({@link #score} passes one array per request), which is exact and free.
+   */
+  private void factorized(Tape t, FactorizedVariant fv, double[][] weights, float[][] prompts, float[][] items, int from, int to, double[] out) {
+    int n = to - from;
+    int[] ctx = new int[n];
+    Map<Context, Integer> index = new HashMap<>();
+    List<Context> contexts = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      Context c = new Context(weights[from + i], prompts == null ? null : prompts[from + i]);
+      Integer at = index.putIfAbsent(c, contexts.size());
+      if (at == null) { at = contexts.size(); contexts.add(c); }
+      ctx[i] = at;
+    }
+    int m = contexts.size();
+    Mat wm = t.alloc(m, k());
+    Mat pm = hasPrompts() ? t.alloc(m, promptDim()) : null;
+    for (int c = 0; c < m; c++) {
+      putWeights(wm, c, contexts.get(c).w(), from);
+      if (pm != null) putRow(pm, c, contexts.get(c).p(), promptDim(), "prompts", from);
+    }
+    Var ideals = fv.idealLatents(t, t.constant(wm), pm == null ? null : t.constant(pm));
+    Mat xm = t.alloc(n, itemDim());
+    Mat px = hasPrompts() && fv.itemsUsePrompts() ? t.alloc(n, promptDim()) : null;
+    for (int i = 0; i < n; i++) {
+      putRow(xm, i, items[from + i], itemDim(), "items", from + i);
+      if (px != null) putRow(px, i, prompts[from + i], promptDim(), "prompts", from + i);
+    }
+    Var latents = fv.itemLatents(t, t.constant(xm), px == null ? null : t.constant(px));
+    Var u = fv.utility(t, latents, m == 1 && n == 1 ? ideals : t.gatherRows(ideals, ctx));
+    for (int i = 0; i < n; i++) out[from + i] = u.value().get(i);
+  }
+
+  /** A scoring context keyed by the identity of its row arrays. */
+  private record Context(double[] w, float[] p) {
+    @Override
+    public boolean equals(Object o) {
+      return o instanceof Context c && c.w == w && c.p == p;
+    }
+
+    @Override
+    public int hashCode() {
+      return 31 * System.identityHashCode(w) + System.identityHashCode(p);
+    }
+  }
+
+  private void putWeights(Mat m, int row, double[] w, int index) {
+    if (w == null || w.length != k()) throw PalException.badInput("weights[" + index + "]", w == null ? "null" : w.length + " values", "the model has K = " + k());
+    for (int j = 0; j < w.length; j++) m.set(row, j, w[j]);
   }
 
   /** The same with ND4J matrices: weights n x K, prompts n x P (or null), items n x D; returns a length-n vector. */

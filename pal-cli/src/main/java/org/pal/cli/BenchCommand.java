@@ -35,7 +35,7 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "bench", description = {"Training throughput (workloads S, L), memory at Persona scale (memory), text encoder",
     "throughput against a plain ONNX Runtime loop and the cache-hit path (embed), or loading 1,000,000 generic-format records",
-    "with precomputed vectors (records); prints one JSON object."})
+    "with precomputed vectors (records), or scoring and enrolment through the library API (score); prints one JSON object."})
 final class BenchCommand implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
   @Option(names = "--workload", required = true, description = "S (D=384, d=16, K=4), L (D=1024, d=512, K=2) or memory") String workload;
@@ -43,6 +43,7 @@ final class BenchCommand implements Runnable {
   @Option(names = "--threads", description = "ND4J/BLAS threads (default: OMP_NUM_THREADS or 1)") Integer threads;
   @Option(names = "--comparisons", defaultValue = "40000000", description = "memory workload: comparisons (default ${DEFAULT-VALUE})") int comparisons;
   @Option(names = "--sentences", defaultValue = "2000", description = "embed workload: sentences (default ${DEFAULT-VALUE})") int sentences;
+  @Option(names = "--seconds", defaultValue = "2", description = "score workload: seconds per timed run (5 runs after a warm-up; default ${DEFAULT-VALUE})") double seconds;
   @Option(names = "--steps", defaultValue = "200", description = "memory workload: mini-batches to train (default ${DEFAULT-VALUE})") int steps;
 
   @Override
@@ -54,7 +55,8 @@ final class BenchCommand implements Runnable {
       case "memory" -> memory();
       case "embed" -> embed();
       case "records" -> records();
-      default -> throw PalException.badInput("--workload", workload, "valid workloads: [S, L, memory, embed, records]");
+      case "score" -> ScoreBench.run(seconds);
+      default -> throw PalException.badInput("--workload", workload, "valid workloads: [S, L, memory, embed, records, score]");
     };
     spec.commandLine().getOut().println(Json.write(out));
   }

@@ -18,7 +18,7 @@ import org.pal.core.tensor.Var;
  * utility u(x) = -||f(x; x_c) - f(a_i)||^2 (a smaller distance is preferred). One mapping f reads
  * items (with the prompt embedding appended when the data has prompts) and ideal points alike.
  */
-public final class PalA implements ModelVariant {
+public final class PalA implements ModelVariant, org.pal.core.spi.FactorizedVariant {
   public record Spec(Integer k, Integer dim, JsonNode projector, Double prototypeInitStd) {
     public Spec {
       if (k == null) k = 1;
@@ -65,5 +65,22 @@ public final class PalA implements ModelVariant {
   @Override
   public int k() {
     return k;
+  }
+
+  @Override
+  public Var itemLatents(Tape tape, Var items, Var prompts) {
+    return f.apply(tape, prompts == null ? items : tape.concatCols(items, prompts), null);
+  }
+
+  /** The ideal point a_i = w_i P lives in the input space, prompt part included: it does not depend on the prompt. */
+  @Override
+  public Var idealLatents(Tape tape, Var weights, Var prompts) {
+    return f.apply(tape, tape.matmul(weights, tape.param(prototypes)), null);
+  }
+
+  @Override
+  public Var utility(Tape tape, Var itemLatents, Var idealLatents) {
+    Var diff = tape.sub(itemLatents, idealLatents);
+    return tape.map(tape.sumRows(tape.mul(diff, diff)), v -> -v, v -> -1);
   }
 }

@@ -20,7 +20,7 @@ import org.pal.core.tensor.Var;
  * z_i(c) = sum_k w_ik g_k(c); utility = cos(f(x), z_i(c)) times a learnable logit scale
  * exp(s), s starting at log(1/0.07) and exp(s) clamped at 100 (as CLIP).
  */
-public final class PalB implements ModelVariant {
+public final class PalB implements ModelVariant, org.pal.core.spi.FactorizedVariant {
   public record Spec(Integer k, Integer dim, JsonNode itemProjector, JsonNode promptProjector,
                      Double logitScaleInit, Double logitScaleMax, Boolean learnScale) {
     public Spec {
@@ -100,5 +100,39 @@ public final class PalB implements ModelVariant {
   @Override
   public int k() {
     return k;
+  }
+
+  @Override
+  public boolean itemsUsePrompts() {
+    return false;
+  }
+
+  @Override
+  public Var itemLatents(Tape tape, Var items, Var prompts) {
+    return tape.l2NormalizeRows(f.apply(tape, items, null));
+  }
+
+  @Override
+  public Var idealLatents(Tape tape, Var weights, Var prompts) {
+    if (prompts == null) throw PalException.userInput("pal-b needs a prompt for every comparison; this batch has none");
+    Var z = null;
+    for (int i = 0; i < k; i++) {
+      Var gi = g.get(i).apply(tape, prompts, null);
+      Var term = k == 1 ? gi : tape.scaleRows(gi, tape.column(weights, i));
+      z = z == null ? term : tape.add(z, term);
+    }
+    return tape.l2NormalizeRows(z);
+  }
+
+  @Override
+  public Var utility(Tape tape, Var itemLatents, Var idealLatents) {
+    return tape.scale(tape.sumRows(tape.mul(itemLatents, idealLatents)), scale(tape));
+  }
+
+  private Var scale(Tape tape) {
+    if (logitScale != null) return tape.expClamped(tape.param(logitScale), scaleMax);
+    org.pal.core.tensor.Mat c = tape.alloc(1, 1);
+    c.set(0, fixedScale);
+    return tape.constant(c);
   }
 }
