@@ -32,6 +32,7 @@ final class EmbedCommand implements Runnable {
   @Option(names = "--images", description = "a folder of images (PNG, JPEG, BMP, GIF) to embed instead, in file-name order; needs an onnx-clip --encoder") Path images;
   @Option(names = "--id-column", description = "column written to ids.txt (default: the row number)") String idColumn;
   @Option(names = "--out", required = true, description = "output directory") Path out;
+  @CommandLine.Mixin OutputOptions output = new OutputOptions();
   @Option(names = "--encoder", description = "JSON embedder config, e.g. {\"type\": \"onnx-sentence\", \"model\": \"DIR\"}") Path encoder;
   @Option(names = "--cache", description = "embedding cache directory (default ${DEFAULT-VALUE})", defaultValue = "${sys:user.home}/.cache/pal/embeddings") Path cache;
   @Option(names = "--no-cache", description = "do not read or write the cache") boolean noCache;

@@ -43,7 +43,35 @@ final class ExperimentCommand implements Runnable {
     @Option(names = "--shots", description = "enrolment comparisons per unseen user") Integer shots;
     @Option(names = "--shots-curve", split = ",", description = "also measure unseen accuracy after these many enrolment comparisons") List<Integer> curve;
     @Option(names = "--out", required = true, description = "output directory") Path out;
+    @CommandLine.Mixin OutputOptions output = new OutputOptions();
     @Option(names = "--threads", description = "ND4J/BLAS threads (default: OMP_NUM_THREADS or 1)") Integer threads;
+    /** While a run fills its staging directory: that directory, which {@link #out} points into; null otherwise. */
+    Path staging;
+    Path target;
+
+    /** The path as the user will find it once the staging directory is swapped in (for messages). */
+    Path shown(Path p) {
+      return staging == null ? p : target.resolve(staging.relativize(p));
+    }
+  }
+
+  /**
+   * Runs a whole experiment inside a staging directory that is swapped in at the end: --out gets a
+   * complete result or stays as it was (a failed or killed run leaves nothing half-made there).
+   */
+  static void staged(SweepOptions o, Runnable body) {
+    Path target = o.out;
+    org.pal.core.archive.AtomicFiles.writeDirectory(target, tmp -> {
+      o.out = tmp;
+      o.staging = tmp;
+      o.target = target;
+      try {
+        body.run();
+      } finally {
+        o.out = target;
+        o.staging = null;
+      }
+    });
   }
 
   static List<RunResult> sweep(CommandLine.Model.CommandSpec spec, SweepOptions o, String title, DatasetSource source, Object datasetSpec,
@@ -69,7 +97,7 @@ final class ExperimentCommand implements Runnable {
     String command = "pal " + String.join(" ", spec.commandLine().getParseResult().originalArgs());
     Reports.write(o.out, title, command, runs, Map.of("dataset", datasetSpec, "shots", shots), base);
     out.print(Reports.table(runs));
-    out.println("wrote " + o.out.resolve("report.md"));
+    out.println("wrote " + o.shown(o.out.resolve("report.md")));
     return runs;
   }
 
@@ -82,6 +110,11 @@ final class ExperimentCommand implements Runnable {
    */
   static void sweepSettings(CommandLine.Model.CommandSpec spec, SweepOptions o, String title, List<Setting> settings,
                             int epochs, int batch, int shots) {
+    staged(o, () -> sweepStaged(spec, o, title, settings, epochs, batch, shots));
+  }
+
+  private static void sweepStaged(CommandLine.Model.CommandSpec spec, SweepOptions o, String title, List<Setting> settings,
+                                  int epochs, int batch, int shots) {
     if (settings.size() == 1) {
       Setting st = settings.get(0);
       sweep(spec, o, title, st.source(), st.datasetSpec(), st.defaults(), st.ks(), epochs, batch, shots);
@@ -95,7 +128,7 @@ final class ExperimentCommand implements Runnable {
     }
     o.out = root;
     Reports.writeSettings(root, title, "pal " + String.join(" ", spec.commandLine().getParseResult().originalArgs()), all);
-    spec.commandLine().getOut().println("wrote " + root.resolve("report.md"));
+    spec.commandLine().getOut().println("wrote " + o.shown(root.resolve("report.md")));
   }
 
   static PalConfig palB(int dim, String loss, Map<String, Object> groups) {
@@ -203,8 +236,8 @@ final class ExperimentCommand implements Runnable {
       var enc = encoder != null ? Json.readTree(encoder) : defaultEncoder();
       org.pal.datasets.TldrDataset.Spec ds = new org.pal.datasets.TldrDataset.Spec(dir.toString(), files, variant, seen, null, null, null, enc,
           download ? org.pal.datasets.Downloads.TLDR : null);
-      sweep(spec, o, "TL;DR (" + variant + ")", new org.pal.datasets.TldrDataset(ds, Pal.load().registry()), ds,
-          palB(dim, "logistic", groups(1e-3, 1e-3, 2e-2)), List.of(1, 2), 60, 64, 10);
+      sweepSettings(spec, o, "TL;DR (" + variant + ")", List.of(new Setting("tldr", new org.pal.datasets.TldrDataset(ds, Pal.load().registry()), ds,
+          palB(dim, "logistic", groups(1e-3, 1e-3, 2e-2)), List.of(1, 2))), 60, 64, 10);
     }
   }
 
@@ -269,8 +302,8 @@ final class ExperimentCommand implements Runnable {
         m.putObject("projector").put("type", "mlp").put("layers", 2);
         def = new PalConfig(m, null, null, PalConfig.typed("logistic"), trainer(groups(1e-3, 1e-3, 2e-2)));
       }
-      sweep(spec, o, "Records: " + data.getFileName(), source, Map.of("spec", ds, "records", source.report().rows(), "skipped", source.report().skipped()),
-          def, List.of(1, 2), 30, 256, 10);
+      sweepSettings(spec, o, "Records: " + data.getFileName(), List.of(new Setting("records", source,
+          Map.of("spec", ds, "records", source.report().rows(), "skipped", source.report().skipped()), def, List.of(1, 2))), 30, 256, 10);
     }
   }
 }

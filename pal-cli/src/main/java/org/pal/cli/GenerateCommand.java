@@ -30,6 +30,7 @@ final class GenerateCommand implements Runnable {
     @Option(names = "--skip-invalid", description = "skip and count invalid records instead of failing on the first") boolean skipInvalid;
     @Option(names = "--seed", defaultValue = "0", description = "split seed (default ${DEFAULT-VALUE})") long seed;
     @Option(names = "--out", required = true, description = "output directory") Path out;
+    @CommandLine.Mixin OutputOptions output = new OutputOptions();
 
     @Override
     public void run() {
@@ -50,6 +51,7 @@ final class GenerateCommand implements Runnable {
     @CommandLine.Mixin SyntheticOptions options = new SyntheticOptions();
     @Option(names = "--seed", defaultValue = "0", description = "data seed (default ${DEFAULT-VALUE})") long seed;
     @Option(names = "--out", required = true, description = "output directory") Path out;
+    @CommandLine.Mixin OutputOptions output = new OutputOptions();
 
     @Override
     public void run() {

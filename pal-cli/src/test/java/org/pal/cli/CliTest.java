@@ -108,7 +108,7 @@ class CliTest {
     assertThat(first.code()).as(first.err()).isZero();
     assertThat(first.json().get("resumed").asBoolean()).isFalse();
     Run second = pal("train", "--config", config.toString(), "--data", data.toString(), "--out", model.toString(), "--epochs", "5",
-        "--checkpoint-dir", ck.toString(), "--resume");
+        "--checkpoint-dir", ck.toString(), "--resume", "--force");
     assertThat(second.code()).as(second.err()).isZero();
     assertThat(second.json().get("resumed").asBoolean()).isTrue();
     assertThat(second.json().get("epochsRun").asInt()).isEqualTo(5);
@@ -205,7 +205,7 @@ class CliTest {
     double near = 0, far = 0;
     for (int j = 0; j < 384; j++) { near += a.values()[j] * a.values()[2 * 384 + j]; far += a.values()[j] * a.values()[384 + j]; }
     assertThat(near).isGreaterThan(far);
-    Run second = pal("embed", "--input", in.toString(), "--column", "text", "--out", out.toString(), "--cache", cache.toString(),
+    Run second = pal("embed", "--input", in.toString(), "--column", "text", "--out", out.toString(), "--force", "--cache", cache.toString(),
         "--encoder", writeEncoder("builtin:all-minilm-l6-v2-q").toString());
     assertThat(second.code()).as(second.err()).isZero();
     assertThat(second.json().get("encoded").asInt()).isZero();
@@ -282,7 +282,7 @@ class CliTest {
     assertThat(Files.exists(out.resolve("kstar-2_np-30_d-16/report.md"))).isTrue();
     assertThat(Files.readString(out.resolve("report.md"))).contains("[kstar-2_np-30_d-16](kstar-2_np-30_d-16/report.md)");
     assertThat(Files.readString(out.resolve("settings.svg"))).contains("kstar-1_np-20_d-16");
-    Run bad = pal("experiment", "persona", "--k-star", "9", "--out", out.toString());
+    Run bad = pal("experiment", "persona", "--k-star", "9", "--out", out.toString(), "--force");
     assertThat(bad.code()).isEqualTo(2);
     assertThat(bad.err()).contains("--k-star = 9");
   }

@@ -9,6 +9,7 @@ import java.util.stream.Stream;
 import org.pal.core.PalException;
 import org.pal.core.archive.AtomicFiles;
 import org.pal.core.archive.Npy;
+import org.pal.core.archive.OutputDir;
 import org.pal.core.config.Json;
 
 /**
@@ -25,7 +26,7 @@ public final class Checkpoints {
 
   public static void save(Path dir, State s) {
     String name = String.format("epoch-%06d", s.epochsDone());
-    AtomicFiles.writeDirectory(dir.resolve(name), tmp -> {
+    AtomicFiles.writeDirectory(dir.resolve(name), true, tmp -> {
       ObjectNode j = Json.mapper().createObjectNode();
       j.put("epochsDone", s.epochsDone()).put("adamSteps", s.adamSteps()).put("bestEpoch", s.bestEpoch())
           .put("bestValidationAccuracy", s.bestValidationAccuracy()).put("badEpochs", s.badEpochs())
@@ -38,7 +39,9 @@ public final class Checkpoints {
     });
     AtomicFiles.writeString(dir.resolve("LATEST"), name + "\n");
     try (Stream<Path> old = Files.list(dir)) {
-      for (Path p : old.filter(p -> p.getFileName().toString().startsWith("epoch-") && !p.getFileName().toString().equals(name)).toList()) {
+      // only epoch directories PAL wrote: a checkpoint directory pointed at someone's folder loses nothing
+      for (Path p : old.filter(p -> p.getFileName().toString().startsWith("epoch-") && !p.getFileName().toString().equals(name)
+          && OutputDir.isOurs(p)).toList()) {
         AtomicFiles.deleteTree(p);
       }
     } catch (IOException e) {
