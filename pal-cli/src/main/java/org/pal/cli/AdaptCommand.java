@@ -3,7 +3,6 @@ package org.pal.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -82,14 +81,7 @@ final class AdaptCommand implements Runnable {
   }
 
   private void readComparisons(PreferenceDataset data, PalModel m, List<String> ids, List<int[]> rows) {
-    List<String> lines;
-    try {
-      lines = Files.readAllLines(comparisons);
-    } catch (NoSuchFileException e) {
-      throw PalException.badInput("--comparisons", comparisons, "does not exist");
-    } catch (IOException e) {
-      throw PalException.environment("cannot read " + comparisons + ": " + e.getMessage(), e);
-    }
+    List<String> lines = org.pal.core.archive.InputFiles.readLines(comparisons);
     Map<String, Integer> index = new LinkedHashMap<>();
     for (int ln = 0; ln < lines.size(); ln++) {
       String line = lines.get(ln).trim();
@@ -104,16 +96,13 @@ final class AdaptCommand implements Runnable {
       for (String f : List.of("user", "left", "right", "label")) {
         if (!j.hasNonNull(f)) throw PalException.userInput(where + ": field '" + f + "' is missing");
       }
-      String id = j.get("user").asText();
+      String id = org.pal.core.config.JsonFields.id(j, "user", where);
       if (m.userIds().contains(id)) throw PalException.badInput(where + " user", id, "is already a user of the model; adapt enrols new users only");
       int left = row(j, "left", data.items().rows(), where), right = row(j, "right", data.items().rows(), where);
       int prompt = -1;
       if (data.prompts() != null) prompt = row(j, "prompt", data.prompts().rows(), where);
       else if (j.has("prompt") && j.get("prompt").asInt() != -1) throw PalException.badInput(where + " prompt", j.get("prompt"), "the dataset has no prompts; omit the field");
-      JsonNode l = j.get("label");
-      int label;
-      if (l.isNumber() && (l.asDouble() == 1 || l.asDouble() == -1 || l.asDouble() == 0)) label = l.asDouble() == 1 ? 1 : -1;
-      else throw PalException.badInput(where + " label", l, "must be 1 (left preferred), -1 or 0 (right preferred)");
+      int label = org.pal.core.config.JsonFields.label(j, "label", where);
       int u = index.computeIfAbsent(id, k -> { ids.add(k); return ids.size() - 1; });
       rows.add(new int[] {u, prompt, left, right, label});
     }
@@ -121,10 +110,6 @@ final class AdaptCommand implements Runnable {
   }
 
   private static int row(JsonNode j, String f, int bound, String where) {
-    JsonNode v = j.get(f);
-    if (v == null || !v.canConvertToInt()) throw PalException.badInput(where + " " + f, v, "must be a row number in 0.." + (bound - 1));
-    int r = v.asInt();
-    if (r < 0 || r >= bound) throw PalException.badInput(where + " " + f, r, "must be a row number in 0.." + (bound - 1));
-    return r;
+    return org.pal.core.config.JsonFields.row(j, f, bound, where);
   }
 }

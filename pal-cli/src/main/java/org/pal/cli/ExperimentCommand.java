@@ -283,11 +283,12 @@ final class ExperimentCommand implements Runnable {
     @Option(names = "--unseen-share", defaultValue = "0.2", description = "share of users held out as unseen (default ${DEFAULT-VALUE})") double unseen;
     @Option(names = "--skip-invalid", description = "skip and count invalid records instead of failing on the first") boolean skipInvalid;
     @Option(names = "--dim", defaultValue = "16", description = "latent dimension d (default ${DEFAULT-VALUE})") int dim;
+    @Option(names = "--data-root", description = "folder that npy: and image: paths may point into (default: the record file's folder)") Path dataRoot;
 
     @Override
     public void run() {
       var enc = encoder != null ? Json.readTree(encoder) : defaultEncoder();
-      RecordsDataset.Spec ds = new RecordsDataset.Spec(data.toString(), enc, unseen, null, null, skipInvalid);
+      RecordsDataset.Spec ds = new RecordsDataset.Spec(data.toString(), enc, unseen, null, null, skipInvalid, dataRoot == null ? null : dataRoot.toString());
       RecordsDataset source = new RecordsDataset(ds, Pal.load().registry());
       boolean prompts = source.data().prompts() != null;
       if (source.report().skipped() > 0) {
@@ -300,7 +301,9 @@ final class ExperimentCommand implements Runnable {
         ObjectNode m = PalConfig.typed("pal-a");
         m.put("dim", dim);
         m.putObject("projector").put("type", "mlp").put("layers", 2);
-        def = new PalConfig(m, null, null, PalConfig.typed("logistic"), trainer(groups(1e-3, 1e-3, 2e-2)));
+        Map<String, Object> g = groups(1e-3, 1e-3, 2e-2);
+        g.remove("scale"); // PAL-A has no logit scale
+        def = new PalConfig(m, null, null, PalConfig.typed("logistic"), trainer(g));
       }
       sweepSettings(spec, o, "Records: " + data.getFileName(), List.of(new Setting("records", source,
           Map.of("spec", ds, "records", source.report().rows(), "skipped", source.report().skipped()), def, List.of(1, 2))), 30, 256, 10);

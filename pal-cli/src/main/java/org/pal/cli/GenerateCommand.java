@@ -28,6 +28,7 @@ final class GenerateCommand implements Runnable {
     @Option(names = "--validation-share", defaultValue = "0.1", description = "share of each seen user's pairs for validation (default ${DEFAULT-VALUE})") double validation;
     @Option(names = "--test-share", defaultValue = "0.2", description = "share of each seen user's pairs for test (default ${DEFAULT-VALUE})") double test;
     @Option(names = "--skip-invalid", description = "skip and count invalid records instead of failing on the first") boolean skipInvalid;
+    @Option(names = "--data-root", description = "folder that npy: and image: paths may point into (default: the record file's folder)") Path dataRoot;
     @Option(names = "--seed", defaultValue = "0", description = "split seed (default ${DEFAULT-VALUE})") long seed;
     @Option(names = "--out", required = true, description = "output directory") Path out;
     @CommandLine.Mixin OutputOptions output = new OutputOptions();
@@ -36,7 +37,8 @@ final class GenerateCommand implements Runnable {
     public void run() {
       var enc = encoder != null ? org.pal.core.config.Json.readTree(encoder) : ExperimentCommand.defaultEncoder();
       org.pal.datasets.RecordsDataset ds = new org.pal.datasets.RecordsDataset(
-          new org.pal.datasets.RecordsDataset.Spec(data.toString(), enc, unseen, validation, test, skipInvalid), org.pal.core.config.Pal.load().registry());
+          new org.pal.datasets.RecordsDataset.Spec(data.toString(), enc, unseen, validation, test, skipInvalid,
+              dataRoot == null ? null : dataRoot.toString()), org.pal.core.config.Pal.load().registry());
       SplitDataset s = ds.load(seed);
       DatasetDirectory.write(s, out);
       spec.commandLine().getOut().printf("wrote %s: %d records (%d skipped), %d users (%d seen), %d items and %s prompts%n", out,

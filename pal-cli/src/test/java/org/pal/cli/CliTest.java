@@ -159,9 +159,12 @@ class CliTest {
     // NaN in an embedding table, a dataset of another dimension, an empty validation split
     Path nanData = dir.resolve("nan-data");
     SplitDataset s = DatasetDirectory.read(data);
-    float[] items = s.data().items().data().clone();
-    items[5 * s.data().items().dim() + 2] = Float.NaN;
-    org.pal.core.archive.Npy.writeFloats(copyDir(data, nanData).resolve("items.npy"), s.data().items().rows(), s.data().items().dim(), items);
+    // PAL never writes NaN, so the test patches it into the bytes
+    Path nanItems = copyDir(data, nanData).resolve("items.npy");
+    byte[] bytes = Files.readAllBytes(nanItems);
+    long offset = org.pal.core.archive.Npy.header(nanItems).dataOffset();
+    java.nio.ByteBuffer.wrap(bytes).order(java.nio.ByteOrder.LITTLE_ENDIAN).putFloat((int) offset + 4 * (5 * s.data().items().dim() + 2), Float.NaN);
+    Files.write(nanItems, bytes);
     Run nan = pal("train", "--config", config.toString(), "--data", nanData.toString(), "--out", model.toString());
     assertThat(nan.code()).isEqualTo(2);
     assertThat(nan.err()).contains("items[row 5, column 2] = NaN");
@@ -302,7 +305,7 @@ class CliTest {
     Path out = dir.resolve("recs-out");
     Run strict = pal("experiment", "records", "--data", f.toString(), "--k", "1", "--epochs", "2", "--out", out.toString());
     assertThat(strict.code()).isEqualTo(2);
-    assertThat(strict.err()).contains("recs.jsonl row 601 label = 7");
+    assertThat(strict.err()).contains("recs.jsonl line 601 label = 7");
     Path prepared = dir.resolve("recs-data");
     Run gen = pal("generate", "records", "--data", f.toString(), "--skip-invalid", "--seed", "4", "--out", prepared.toString());
     assertThat(gen.code()).as(gen.err()).isZero();
