@@ -92,6 +92,7 @@ final class EmbedCommand implements Runnable {
       for (int from = 0; from < n; from += chunk) {
         int to = Math.min(n, from + chunk);
         float[][] v = embedChunk.embed(e, from, to);
+        for (int i = 0; i < v.length; i++) CachingEmbedder.requireFinite(v[i], from + i); // also without the cache
         for (int i = 0; i < v.length; i++) System.arraycopy(v[i], 0, all, (from + i) * dim, dim);
         long now = System.nanoTime();
         if (to == n || now - last > 1_000_000_000L) {

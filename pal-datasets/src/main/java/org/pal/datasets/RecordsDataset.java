@@ -83,7 +83,8 @@ public final class RecordsDataset implements DatasetSource {
 
   private PreferenceDataset read() {
     Path file = Path.of(spec.path());
-    Path root = spec.dataRoot() != null ? Path.of(spec.dataRoot()) : file.toAbsolutePath().getParent();
+    Path base = file.toAbsolutePath().getParent();
+    Path root = spec.dataRoot() != null ? Path.of(spec.dataRoot()) : base;
     if (!Files.isDirectory(root)) throw PalException.badInput("data root", root, "is not a folder");
     List<String> cols = TableFile.columns(file);
     if (cols.isEmpty()) throw PalException.badInput("file", file, "has no records");
@@ -95,7 +96,7 @@ public final class RecordsDataset implements DatasetSource {
       }
     }
     Map<String, Integer> users = new LinkedHashMap<>();
-    Values prompts = new Values("prompt", root), items = new Values("item", root);
+    Values prompts = new Values("prompt", root, base), items = new Values("item", root, base);
     IntList user = new IntList(), prompt = new IntList(), left = new IntList(), right = new IntList(), label = new IntList();
     LongList rowOf = new LongList();
     long[] counts = new long[2];
@@ -228,7 +229,7 @@ public final class RecordsDataset implements DatasetSource {
    */
   private static final class Values implements AutoCloseable {
     final String name;
-    final Path root;
+    final Path root, base;
     final Map<String, Integer> index = new HashMap<>();
     final List<String> values = new ArrayList<>();
     final List<float[]> vectors = new ArrayList<>();
@@ -240,9 +241,10 @@ public final class RecordsDataset implements DatasetSource {
     final Map<String, String> badValues = new HashMap<>();
     int npyDim = -1;
 
-    Values(String name, Path root) {
+    Values(String name, Path root, Path base) {
       this.name = name;
       this.root = root;
+      this.base = base;
     }
 
     int index(String v, String where, String field) {
@@ -254,7 +256,7 @@ public final class RecordsDataset implements DatasetSource {
       Path image = null;
       try {
         if (v.startsWith("npy:")) vector = npy(v);
-        else if (v.startsWith("image:")) image = ConfinedPaths.resolve(root, v.substring(6), "image path");
+        else if (v.startsWith("image:")) image = ConfinedPaths.resolve(root, base, v.substring(6), "image path");
       } catch (PalException e) {
         String reason = e.getMessage();
         if (badValues.size() < 100_000) badValues.put(v, reason);
@@ -281,7 +283,7 @@ public final class RecordsDataset implements DatasetSource {
       if (failed != null) throw failed;
       Npy.Rows rows;
       try {
-        Path f = ConfinedPaths.resolve(root, rel, "npy path");
+        Path f = ConfinedPaths.resolve(root, base, rel, "npy path");
         rows = files.get(f);
         if (rows == null) {
           rows = Npy.openRows(f);

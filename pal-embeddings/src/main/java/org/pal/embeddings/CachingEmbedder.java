@@ -88,7 +88,8 @@ public final class CachingEmbedder implements ImageEmbedder {
     return out;
   }
 
-  static void requireFinite(float[] v, int input) {
+  /** Fails on a non-finite encoder output: it is never written anywhere. */
+  public static void requireFinite(float[] v, int input) {
     for (int d = 0; d < v.length; d++) {
       if (!Float.isFinite(v[d])) {
         throw org.pal.core.PalException.userInput("the encoder produced the non-finite value " + v[d] + " (input " + input + " of the batch, dimension " + d

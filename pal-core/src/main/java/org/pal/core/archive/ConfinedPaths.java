@@ -22,6 +22,13 @@ public final class ConfinedPaths {
    * @return the resolved path inside root; it exists
    */
   public static Path resolve(Path root, String value, String what) {
+    return resolve(root, root, value, what);
+  }
+
+  /**
+   * @param base the folder a relative path is read from (a record file's folder), inside or equal to root
+   */
+  public static Path resolve(Path root, Path base, String value, String what) {
     Path rootAbs = root.toAbsolutePath().normalize();
     if (value == null || value.isEmpty()) throw PalException.badInput(what, "\"\"", "is empty; give a path relative to " + rootAbs);
     Path rel;
@@ -31,7 +38,7 @@ public final class ConfinedPaths {
       throw refuse(what, value, rootAbs);
     }
     if (rel.isAbsolute()) throw refuse(what, value, rootAbs);
-    Path p = rootAbs.resolve(rel).normalize();
+    Path p = base.toAbsolutePath().normalize().resolve(rel).normalize();
     if (!p.startsWith(rootAbs) || p.equals(rootAbs)) throw refuse(what, value, rootAbs);
     try {
       Path real = p.toRealPath();

@@ -237,9 +237,18 @@ public final class Npy {
       }
     }
 
-    int elements() {
-      if (header.count() > MAX_ELEMENTS) throw bad(file, "has " + header.count() + " values; at most " + MAX_ELEMENTS + " fit in memory at once");
+    /** The element count, once it is clear that an array of {@code bytesEach}-byte elements fits in this JVM. */
+    int elements(int bytesEach) {
+      if (header.count() > MAX_ELEMENTS) throw bad(file, "has " + header.count() + " values; at most " + MAX_ELEMENTS + " fit in one array (read it by rows)");
+      Runtime rt = Runtime.getRuntime();
+      long need = header.count() * bytesEach, free = rt.maxMemory() - (rt.totalMemory() - rt.freeMemory());
+      if (need > free) throw tooBig(need);
       return (int) header.count();
+    }
+
+    PalException tooBig(long need) {
+      return PalException.environment(file + " needs " + (need >> 20) + " MiB of heap to load whole, this JVM has "
+          + (Runtime.getRuntime().maxMemory() >> 20) + " MiB in all; raise -Xmx", null);
     }
 
     /** Streams the data in blocks: never the whole file and its decoded copy at once. */
@@ -284,7 +293,12 @@ public final class Npy {
   public static FloatMatrix readFloats(Path file) {
     try (Source s = new Source(file)) {
       if (!s.header.isFloat()) throw PalException.badInput(file + " dtype", "'" + s.header.descr() + "'", "expected float32 or float64 vectors");
-      float[] v = new float[s.elements()];
+      float[] v;
+      try {
+        v = new float[s.elements(4)];
+      } catch (OutOfMemoryError e) {
+        throw s.tooBig(s.header.count() * 4);
+      }
       int[] at = {0};
       boolean f4 = s.header.width() == 4;
       s.forEachBlock(b -> {
@@ -306,7 +320,12 @@ public final class Npy {
   public static DoubleMatrix readDoubles(Path file) {
     try (Source s = new Source(file)) {
       if (!s.header.isFloat()) throw PalException.badInput(file + " dtype", "'" + s.header.descr() + "'", "expected float32 or float64 values");
-      double[] v = new double[s.elements()];
+      double[] v;
+      try {
+        v = new double[s.elements(8)];
+      } catch (OutOfMemoryError e) {
+        throw s.tooBig(s.header.count() * 8);
+      }
       int[] at = {0};
       boolean f4 = s.header.width() == 4;
       s.forEachBlock(b -> {
@@ -321,7 +340,12 @@ public final class Npy {
   public static IntMatrix readInts(Path file) {
     try (Source s = new Source(file)) {
       if (s.header.isFloat()) throw PalException.badInput(file + " dtype", "'" + s.header.descr() + "'", "expected int32 or int64 values");
-      int[] v = new int[s.elements()];
+      int[] v;
+      try {
+        v = new int[s.elements(4)];
+      } catch (OutOfMemoryError e) {
+        throw s.tooBig(s.header.count() * 4);
+      }
       int[] at = {0};
       boolean i4 = s.header.width() == 4;
       s.forEachBlock(b -> {
@@ -346,7 +370,12 @@ public final class Npy {
       return new Array(d.rows(), d.cols(), h.descr(), d.values());
     }
     try (Source s = new Source(file)) {
-      double[] v = new double[s.elements()];
+      double[] v;
+      try {
+        v = new double[s.elements(8)];
+      } catch (OutOfMemoryError e) {
+        throw s.tooBig(s.header.count() * 8);
+      }
       int[] at = {0};
       boolean i4 = s.header.width() == 4;
       s.forEachBlock(b -> {

@@ -154,6 +154,12 @@ public final class Evaluator {
     double seen = accuracy(model, split.data(), split.test(), seenRow, model.users());
     // one split of the unseen users' pairs: its test pairs (after the first shots) serve few-shot and zero-shot alike
     FewShotSplit fs = fewShotSplit(split, shots, spec.validationShare());
+    if (split.unseen().length > 0 && fs.users().length == 0) {
+      // no unseen user keeps a pair to test on: the accuracy would be NaN, not a number
+      int most = split.byUser(split.unseen()).values().stream().mapToInt(List::size).max().orElse(0);
+      throw PalException.badInput("shots", shots, "every unseen user has at most " + most + " comparisons; use fewer than " + most
+          + " so that some remain to test on");
+    }
     double few = split.unseen().length == 0 ? Double.NaN : fewShotAccuracy(model, split, fs, spec, seed);
     double zero = split.unseen().length == 0 ? Double.NaN : accuracyWithWeights(model, split.data(), fs.test(), meanWeights(model));
     return new Accuracies(seen, few, zero, split.test().length, fs.test().length);
