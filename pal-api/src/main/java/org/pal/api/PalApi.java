@@ -194,12 +194,8 @@ public final class PalApi {
   /** Which models a sweep trains: every K with every seed; {@code shotsCurve} may be empty. */
   public record SweepPlan(List<Integer> ks, List<Long> seeds, int shots, List<Integer> shotsCurve) {
     public SweepPlan {
-      if (ks == null || ks.isEmpty()) throw PalException.badInput("k", "[]", "give at least one K");
-      for (int k : ks) if (k < 1) throw PalException.badInput("k", k, "K, the number of prototypes, must be at least 1");
-      if (seeds == null || seeds.isEmpty()) throw PalException.badInput("seeds", "[]", "give at least one seed");
-      if (shots < 1) throw PalException.badInput("shots", shots, "enrolment needs at least 1 comparison per unseen user");
       if (shotsCurve == null) shotsCurve = List.of();
-      for (int s : shotsCurve) if (s < 1) throw PalException.badInput("shots-curve", s, "every point needs at least 1 comparison");
+      Sweep.validate(ks, seeds, shots, shotsCurve);
       ks = List.copyOf(ks);
       seeds = List.copyOf(seeds);
       shotsCurve = List.copyOf(shotsCurve);

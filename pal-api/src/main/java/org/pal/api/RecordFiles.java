@@ -48,7 +48,7 @@ public final class RecordFiles {
     List<Comparison> out = new ArrayList<>();
     List<String> want = List.of("user_id", "prompt", chosenForm ? "chosen" : "left", chosenForm ? "rejected" : "right", "label");
     TableFile.scan(file, want, (row, v) -> {
-      String where = file.getFileName() + " row " + row;
+      String where = TableFile.place(file, row);
       String user = required(v[0], where, "user_id");
       Input prompt = hasPrompt ? parser.parse(required(v[1], where, "prompt"), where + " prompt") : null;
       Input a = parser.parse(required(v[2], where, want.get(2)), where + " " + want.get(2));
@@ -153,7 +153,7 @@ public final class RecordFiles {
         List<ObjectNode> pending = new ArrayList<>();
         int iu = cols.indexOf("user_id"), iw = cols.indexOf("weights"), ip = cols.indexOf("prompt"), ir = cols.indexOf("response");
         TableFile.scan(in, cols, (row, v) -> {
-          String where = in.getFileName() + " row " + row;
+          String where = TableFile.place(in, row);
           User user;
           if (iw >= 0 && v[iw] != null && !v[iw].isBlank()) {
             user = User.weights(parseWeights(v[iw], where));
@@ -205,7 +205,7 @@ public final class RecordFiles {
     if (progress != null) progress.accept(rows[0]);
   }
 
-  /** Weights as a JSON array or comma-separated numbers. */
+  /** Weights as comma-separated numbers (optionally in brackets): record values are text. */
   static double[] parseWeights(String s, String where) {
     String t = s.trim();
     if (t.startsWith("[") && t.endsWith("]")) t = t.substring(1, t.length() - 1);

@@ -25,6 +25,7 @@ final class AdaptCommand implements Runnable {
   @Option(names = "--model", required = true) Path model;
   @Option(names = "--comparisons", required = true, description = "the new users' comparisons") Path comparisons;
   @Option(names = "--out", required = true, description = "archive to write: the model plus the enrolled users") Path out;
+  @CommandLine.Mixin OutputOptions output = new OutputOptions();
   @Option(names = "--data", description = "dataset directory whose tables row-form comparisons index") Path data;
   @Option(names = "--update", description = "refit users the model already has (otherwise they are refused)") boolean update;
   @Option(names = "--data-root", description = "folder that image: and npy: paths resolve in (default: the comparisons file's folder)") Path dataRoot;

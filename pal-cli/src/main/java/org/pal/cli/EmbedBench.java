@@ -116,7 +116,7 @@ final class EmbedBench {
 
   /** The baseline: what one writes first with ONNX Runtime and the tokenizer, no bucketing. */
   private static final class PlainLoop implements AutoCloseable {
-    final OrtEnvironment env = OrtEnvironment.getEnvironment();
+    final OrtEnvironment env = org.pal.embeddings.Ort.environment();
     final OrtSession session;
     final HuggingFaceTokenizer tokenizer;
 

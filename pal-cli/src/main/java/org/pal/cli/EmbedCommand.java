@@ -32,6 +32,7 @@ final class EmbedCommand implements Runnable {
   @Option(names = "--images", description = "a folder of images (PNG, JPEG, BMP, GIF) to embed instead, in file-name order; needs an onnx-clip --encoder") Path images;
   @Option(names = "--id-column", description = "column written to ids.txt (default: the row number)") String idColumn;
   @Option(names = "--out", required = true, description = "output directory") Path out;
+  @CommandLine.Mixin OutputOptions output = new OutputOptions();
   @Option(names = "--encoder", description = "JSON embedder config, e.g. {\"type\": \"onnx-sentence\", \"model\": \"DIR\"}") Path encoder;
   @Option(names = "--cache", description = "embedding cache directory (default ${DEFAULT-VALUE})", defaultValue = "${sys:user.home}/.cache/pal/embeddings") Path cache;
   @Option(names = "--no-cache", description = "do not read or write the cache") boolean noCache;
@@ -91,6 +92,7 @@ final class EmbedCommand implements Runnable {
       for (int from = 0; from < n; from += chunk) {
         int to = Math.min(n, from + chunk);
         float[][] v = embedChunk.embed(e, from, to);
+        for (int i = 0; i < v.length; i++) CachingEmbedder.requireFinite(v[i], from + i); // also without the cache
         for (int i = 0; i < v.length; i++) System.arraycopy(v[i], 0, all, (from + i) * dim, dim);
         long now = System.nanoTime();
         if (to == n || now - last > 1_000_000_000L) {

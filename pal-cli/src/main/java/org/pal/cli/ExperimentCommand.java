@@ -44,7 +44,7 @@ final class ExperimentCommand implements Runnable {
     }
     JsonNode ds = Json.readTree(datasetSpec);
     o.defaultDim = dim;
-    sweep(spec, o, "Dataset: " + ds.path("type").asText(), ds, null, List.of(1, 2), 30, 256, 10);
+    sweepSettings(spec, o, "Dataset: " + ds.path("type").asText(), List.of(new Setting(ds.path("type").asText(), ds, null, List.of(1, 2))), 30, 256, 10);
   }
 
   /** Without a config: PAL-B (reference MLPs) when the data has prompts, else PAL-A with a 2-layer MLP. */
@@ -53,7 +53,9 @@ final class ExperimentCommand implements Runnable {
     ObjectNode m = PalConfig.typed("pal-a");
     m.put("dim", dim);
     m.putObject("projector").put("type", "mlp").put("layers", 2);
-    return new PalConfig(m, null, null, PalConfig.typed("logistic"), trainer(groups(1e-3, 1e-3, 2e-2)));
+    Map<String, Object> g = groups(1e-3, 1e-3, 2e-2);
+    g.remove("scale"); // PAL-A has no logit scale
+    return new PalConfig(m, null, null, PalConfig.typed("logistic"), trainer(g));
   }
 
   /** Options every experiment shares. */
@@ -66,9 +68,37 @@ final class ExperimentCommand implements Runnable {
     @Option(names = "--shots", description = "enrolment comparisons per unseen user (default: the study's; see the subcommand's help)") Integer shots;
     @Option(names = "--shots-curve", split = ",", description = "also measure unseen accuracy after these many enrolment comparisons") List<Integer> curve;
     @Option(names = "--out", description = "output directory (required)") Path out;
+    @CommandLine.Mixin OutputOptions output = new OutputOptions();
     @Option(names = "--threads", description = "ND4J/BLAS threads (default: OMP_NUM_THREADS or 1)") Integer threads;
     /** Latent dimension of the model chosen by the data (no --config and no preset model). */
     int defaultDim = 16;
+    /** While a run fills its staging directory: that directory, which {@link #out} points into; null otherwise. */
+    Path staging;
+    Path target;
+
+    /** The path as the user will find it once the staging directory is swapped in (for messages). */
+    Path shown(Path p) {
+      return staging == null ? p : target.resolve(staging.relativize(p));
+    }
+  }
+
+  /**
+   * Runs a whole experiment inside a staging directory that is swapped in at the end: --out gets a
+   * complete result or stays as it was (a failed or killed run leaves nothing half-made there).
+   */
+  static void staged(SweepOptions o, Runnable body) {
+    Path target = o.out;
+    org.pal.core.archive.AtomicFiles.writeDirectory(target, tmp -> {
+      o.out = tmp;
+      o.staging = tmp;
+      o.target = target;
+      try {
+        body.run();
+      } finally {
+        o.out = target;
+        o.staging = null;
+      }
+    });
   }
 
   /**
@@ -112,7 +142,7 @@ final class ExperimentCommand implements Runnable {
     String command = "pal " + String.join(" ", spec.commandLine().getParseResult().originalArgs());
     Reports.write(dir, title, command, result.runs(), Map.of("dataset", datasetSpec, "shots", plan.shots()), base);
     out.print(Reports.table(result.runs()));
-    out.println("wrote " + dir.resolve("report.md"));
+    out.println("wrote " + o.shown(dir.resolve("report.md")));
     return result.runs();
   }
 
@@ -129,6 +159,14 @@ final class ExperimentCommand implements Runnable {
    */
   static void sweepSettings(CommandLine.Model.CommandSpec spec, SweepOptions o, String title, List<Setting> settings,
                             int epochs, int batch, int shots) {
+    if (o.out == null) throw PalException.userInput("--out DIR is required");
+    // every option checked before the staging directory exists
+    new PalApi.SweepPlan(o.ks != null ? o.ks : settings.get(0).ks(), o.seeds, o.shots != null ? o.shots : shots, o.curve == null ? List.of() : o.curve);
+    staged(o, () -> sweepStaged(spec, o, title, settings, epochs, batch, shots));
+  }
+
+  private static void sweepStaged(CommandLine.Model.CommandSpec spec, SweepOptions o, String title, List<Setting> settings,
+                                  int epochs, int batch, int shots) {
     if (settings.size() == 1) {
       Setting st = settings.get(0);
       sweep(spec, o, title, st.datasetSpec(), st.defaults(), st.ks(), epochs, batch, shots);
@@ -142,7 +180,7 @@ final class ExperimentCommand implements Runnable {
     }
     o.out = root;
     Reports.writeSettings(root, title, "pal " + String.join(" ", spec.commandLine().getParseResult().originalArgs()), all);
-    spec.commandLine().getOut().println("wrote " + root.resolve("report.md"));
+    spec.commandLine().getOut().println("wrote " + o.shown(root.resolve("report.md")));
   }
 
   static PalConfig palB(int dim, String loss, Map<String, Object> groups) {
@@ -249,8 +287,8 @@ final class ExperimentCommand implements Runnable {
       var enc = encoder != null ? Json.readTree(encoder) : defaultEncoder();
       org.pal.datasets.TldrDataset.Spec ds = new org.pal.datasets.TldrDataset.Spec(dir.toString(), files, variant, seen, null, null, null, enc,
           download ? org.pal.datasets.Downloads.TLDR : null);
-      sweep(spec, o, "TL;DR (" + variant + ")", GenerateCommand.typed("tldr", ds),
-          palB(dim, "logistic", groups(1e-3, 1e-3, 2e-2)), List.of(1, 2), 60, 64, 10);
+      sweepSettings(spec, o, "TL;DR (" + variant + ")", List.of(new Setting("tldr", GenerateCommand.typed("tldr", ds),
+          palB(dim, "logistic", groups(1e-3, 1e-3, 2e-2)), List.of(1, 2))), 60, 64, 10);
     }
   }
 
@@ -294,14 +332,17 @@ final class ExperimentCommand implements Runnable {
     @Option(names = "--encoder", description = "JSON embedder config for text and image: values (default: MiniLM, cached)") Path encoder;
     @Option(names = "--unseen-share", defaultValue = "0.2", description = "share of users held out as unseen (default ${DEFAULT-VALUE})") double unseen;
     @Option(names = "--skip-invalid", description = "skip and count invalid records instead of failing on the first") boolean skipInvalid;
+    @Option(names = "--data-root", description = "folder that npy: and image: paths may point into (default: the record file's folder)") Path dataRoot;
     @Option(names = "--dim", defaultValue = "16", description = "latent dimension d (default ${DEFAULT-VALUE})") int dim;
 
     @Override
     public void run() {
       var enc = encoder != null ? Json.readTree(encoder) : defaultEncoder();
-      RecordsDataset.Spec ds = new RecordsDataset.Spec(data.toAbsolutePath().toString(), enc, unseen, null, null, skipInvalid);
+      RecordsDataset.Spec ds = new RecordsDataset.Spec(data.toAbsolutePath().toString(), enc, unseen, null, null, skipInvalid,
+          dataRoot == null ? null : dataRoot.toAbsolutePath().toString());
       o.defaultDim = dim;
-      sweep(spec, o, "Records: " + data.getFileName(), GenerateCommand.typed("records", ds), null, List.of(1, 2), 30, 256, 10);
+      sweepSettings(spec, o, "Records: " + data.getFileName(), List.of(new Setting("records", GenerateCommand.typed("records", ds), null, List.of(1, 2))),
+          30, 256, 10);
     }
   }
 }

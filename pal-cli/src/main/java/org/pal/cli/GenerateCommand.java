@@ -22,6 +22,7 @@ final class GenerateCommand implements Runnable {
   @Option(names = "--dataset", description = "JSON dataset spec with \"type\" (any registered dataset plugin)") Path datasetSpec;
   @Option(names = "--seed", defaultValue = "0", description = "split seed (default ${DEFAULT-VALUE})") long seed;
   @Option(names = "--out", description = "output directory") Path out;
+  @CommandLine.Mixin OutputOptions output = new OutputOptions();
 
   @Override
   public void run() {
@@ -66,13 +67,16 @@ final class GenerateCommand implements Runnable {
     @Option(names = "--validation-share", defaultValue = "0.1", description = "share of each seen user's pairs for validation (default ${DEFAULT-VALUE})") double validation;
     @Option(names = "--test-share", defaultValue = "0.2", description = "share of each seen user's pairs for test (default ${DEFAULT-VALUE})") double test;
     @Option(names = "--skip-invalid", description = "skip and count invalid records instead of failing on the first") boolean skipInvalid;
+    @Option(names = "--data-root", description = "folder that npy: and image: paths may point into (default: the record file's folder)") Path dataRoot;
     @Option(names = "--seed", defaultValue = "0", description = "split seed (default ${DEFAULT-VALUE})") long seed;
     @Option(names = "--out", required = true, description = "output directory") Path out;
+    @CommandLine.Mixin OutputOptions output = new OutputOptions();
 
     @Override
     public void run() {
       var enc = encoder != null ? Json.readTree(encoder) : ExperimentCommand.defaultEncoder();
-      write(spec, typed("records", new RecordsDataset.Spec(data.toAbsolutePath().toString(), enc, unseen, validation, test, skipInvalid)), seed, out);
+      write(spec, typed("records", new RecordsDataset.Spec(data.toAbsolutePath().toString(), enc, unseen, validation, test, skipInvalid,
+          dataRoot == null ? null : dataRoot.toAbsolutePath().toString())), seed, out);
     }
   }
 
@@ -82,6 +86,7 @@ final class GenerateCommand implements Runnable {
     @CommandLine.Mixin SyntheticOptions options = new SyntheticOptions();
     @Option(names = "--seed", defaultValue = "0", description = "data seed (default ${DEFAULT-VALUE})") long seed;
     @Option(names = "--out", required = true, description = "output directory") Path out;
+    @CommandLine.Mixin OutputOptions output = new OutputOptions();
 
     @Override
     public void run() {

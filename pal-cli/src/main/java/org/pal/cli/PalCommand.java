@@ -29,6 +29,10 @@ public final class PalCommand implements Runnable {
     CommandLine cl = new CommandLine(new PalCommand());
     cl.setOut(out);
     cl.setErr(err);
+    cl.setExecutionStrategy(parseResult -> {
+      claimOutput(parseResult);
+      return new CommandLine.RunLast().execute(parseResult);
+    });
     cl.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
       Throwable t = ex;
       while (!(t instanceof PalException) && t.getCause() != null && t.getCause() != t) t = t.getCause();
@@ -41,6 +45,21 @@ public final class PalCommand implements Runnable {
       return 1;
     });
     return cl.execute(args);
+  }
+
+  /** The one output check for every command with {@code --out}: before any work, see {@link org.pal.core.archive.OutputDir}. */
+  private static void claimOutput(CommandLine.ParseResult parseResult) {
+    CommandLine.ParseResult leaf = parseResult;
+    while (leaf.hasSubcommand()) leaf = leaf.subcommand();
+    if (leaf.isUsageHelpRequested() || leaf.isVersionHelpRequested() || !leaf.hasMatchedOption("--out")) return;
+    Object out = leaf.matchedOptionValue("--out", null);
+    if (!(out instanceof java.nio.file.Path path)) return;
+    boolean force = leaf.commandSpec().findOption("--force") != null && Boolean.TRUE.equals(leaf.matchedOptionValue("--force", false));
+    try {
+      org.pal.core.archive.OutputDir.claim(path, force);
+    } catch (PalException e) {
+      throw new CommandLine.ExecutionException(leaf.commandSpec().commandLine(), e.getMessage(), e);
+    }
   }
 
   static void configureThreads(Integer threads) {

@@ -20,6 +20,7 @@ final class TrainCommand implements Runnable {
   @Option(names = "--config", required = true, description = "JSON config: model, simplex, link, loss, trainer") Path config;
   @Option(names = "--data", required = true, description = "dataset directory (see 'pal generate')") Path data;
   @Option(names = "--out", required = true, description = "model archive directory to write") Path outDir;
+  @CommandLine.Mixin OutputOptions output = new OutputOptions();
   @Option(names = "--checkpoint-dir", description = "checkpoint every epoch here (default: <out>.checkpoints)") Path checkpointDir;
   @Option(names = "--resume", description = "continue from the newest checkpoint in --checkpoint-dir") boolean resume;
   @Option(names = "--epochs", description = "override trainer.epochs") Integer epochs;

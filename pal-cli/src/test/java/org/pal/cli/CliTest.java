@@ -108,7 +108,7 @@ class CliTest {
     assertThat(first.code()).as(first.err()).isZero();
     assertThat(first.json().get("resumed").asBoolean()).isFalse();
     Run second = pal("train", "--config", config.toString(), "--data", data.toString(), "--out", model.toString(), "--epochs", "5",
-        "--checkpoint-dir", ck.toString(), "--resume");
+        "--checkpoint-dir", ck.toString(), "--resume", "--force");
     assertThat(second.code()).as(second.err()).isZero();
     assertThat(second.json().get("resumed").asBoolean()).isTrue();
     assertThat(second.json().get("epochsRun").asInt()).isEqualTo(5);
@@ -159,9 +159,12 @@ class CliTest {
     // NaN in an embedding table, a dataset of another dimension, an empty validation split
     Path nanData = dir.resolve("nan-data");
     SplitDataset s = DatasetDirectory.read(data);
-    float[] items = s.data().items().data().clone();
-    items[5 * s.data().items().dim() + 2] = Float.NaN;
-    org.pal.core.archive.Npy.writeFloats(copyDir(data, nanData).resolve("items.npy"), s.data().items().rows(), s.data().items().dim(), items);
+    // PAL never writes NaN, so the test patches it into the bytes
+    Path nanItems = copyDir(data, nanData).resolve("items.npy");
+    byte[] bytes = Files.readAllBytes(nanItems);
+    long offset = org.pal.core.archive.Npy.header(nanItems).dataOffset();
+    java.nio.ByteBuffer.wrap(bytes).order(java.nio.ByteOrder.LITTLE_ENDIAN).putFloat((int) offset + 4 * (5 * s.data().items().dim() + 2), Float.NaN);
+    Files.write(nanItems, bytes);
     Run nan = pal("train", "--config", config.toString(), "--data", nanData.toString(), "--out", model.toString());
     assertThat(nan.code()).isEqualTo(2);
     assertThat(nan.err()).contains("items[row 5, column 2] = NaN");
@@ -205,7 +208,7 @@ class CliTest {
     double near = 0, far = 0;
     for (int j = 0; j < 384; j++) { near += a.values()[j] * a.values()[2 * 384 + j]; far += a.values()[j] * a.values()[384 + j]; }
     assertThat(near).isGreaterThan(far);
-    Run second = pal("embed", "--input", in.toString(), "--column", "text", "--out", out.toString(), "--cache", cache.toString(),
+    Run second = pal("embed", "--input", in.toString(), "--column", "text", "--out", out.toString(), "--force", "--cache", cache.toString(),
         "--encoder", writeEncoder("builtin:all-minilm-l6-v2-q").toString());
     assertThat(second.code()).as(second.err()).isZero();
     assertThat(second.json().get("encoded").asInt()).isZero();
@@ -282,7 +285,7 @@ class CliTest {
     assertThat(Files.exists(out.resolve("kstar-2_np-30_d-16/report.md"))).isTrue();
     assertThat(Files.readString(out.resolve("report.md"))).contains("[kstar-2_np-30_d-16](kstar-2_np-30_d-16/report.md)");
     assertThat(Files.readString(out.resolve("settings.svg"))).contains("kstar-1_np-20_d-16");
-    Run bad = pal("experiment", "persona", "--k-star", "9", "--out", out.toString());
+    Run bad = pal("experiment", "persona", "--k-star", "9", "--out", out.toString(), "--force");
     assertThat(bad.code()).isEqualTo(2);
     assertThat(bad.err()).contains("--k-star = 9");
   }
@@ -302,7 +305,7 @@ class CliTest {
     Path out = dir.resolve("recs-out");
     Run strict = pal("experiment", "records", "--data", f.toString(), "--k", "1", "--epochs", "2", "--out", out.toString());
     assertThat(strict.code()).isEqualTo(2);
-    assertThat(strict.err()).contains("recs.jsonl row 601 label = 7");
+    assertThat(strict.err()).contains("recs.jsonl line 601 label = 7");
     Path prepared = dir.resolve("recs-data");
     Run gen = pal("generate", "records", "--data", f.toString(), "--skip-invalid", "--seed", "4", "--out", prepared.toString());
     assertThat(gen.code()).as(gen.err()).isZero();

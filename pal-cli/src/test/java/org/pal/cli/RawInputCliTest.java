@@ -61,7 +61,7 @@ class RawInputCliTest {
     Files.writeString(dir.resolve("rows.jsonl"), """
         {"user_id": "u0", "prompt": "describe a pet", "response": "a cat asleep in a box"}
         {"user_id": "u0", "prompt": "describe a pet", "response": "a dog chewing a bone"}
-        {"weights": [0.5, 0.5], "prompt": "describe a pet", "response": "a cat asleep in a box"}
+        {"weights": "0.5,0.5", "prompt": "describe a pet", "response": "a cat asleep in a box"}
         """);
     Path out = dir.resolve("scored.jsonl");
     CliTest.Run f = pal("score", "--model", model.toString(), "--input", dir.resolve("rows.jsonl").toString(), "--out", out.toString());

@@ -85,11 +85,11 @@ class RecordsAndPaperDatasetsTest {
         {"user_id": "b", "left": "npy:v.npy#1", "right": "npy:v.npy#0", "label": -1}
         """);
     assertThatThrownBy(() -> new RecordsDataset(new RecordsDataset.Spec(f.toString(), null, 0.0, 0.0, 0.0, false), registry).data())
-        .hasMessageContaining("bad.jsonl row 2 label = 2").hasMessageContaining("must be 1");
+        .hasMessageContaining("bad.jsonl line 2 label = 2").hasMessageContaining("must be 1");
     RecordsDataset skipping = new RecordsDataset(new RecordsDataset.Spec(f.toString(), null, 0.0, 0.0, 0.0, true), registry);
     assertThat(skipping.data().pairs().size()).isEqualTo(2);
     assertThat(skipping.loadReport().skipped()).isEqualTo(2);
-    assertThat(skipping.loadReport().problems().get(1)).contains("row 3 right");
+    assertThat(skipping.loadReport().problems().get(1)).contains("line 3 right");
     Path g = dir.resolve("dims.jsonl");
     Files.writeString(g, "{\"user_id\": \"a\", \"left\": \"npy:v.npy#0\", \"right\": \"npy:w.npy#0\", \"label\": 1}\n");
     assertThatThrownBy(() -> new RecordsDataset(new RecordsDataset.Spec(g.toString(), null, 0.0, 0.0, 0.0, false), registry).data())

@@ -39,7 +39,7 @@ class TableFileTest {
     assertThatThrownBy(() -> TableFile.readColumn(fake, "text")).hasMessageContaining("fake.parquet").hasMessageContaining("PARQUET");
     Path csv = dir.resolve("b.csv");
     Files.writeString(csv, "id,body\n1,hello\n");
-    assertThatThrownBy(() -> TableFile.readColumn(csv, "text")).hasMessageContaining("--column = text").hasMessageContaining("[id, body]");
+    assertThatThrownBy(() -> TableFile.readColumn(csv, "text")).hasMessageContaining("column = text").hasMessageContaining("[id, body]");
     Files.writeString(dir.resolve("x.txt"), "text\nhello\n");
     assertThatThrownBy(() -> TableFile.readColumn(dir.resolve("x.txt"), "text")).hasMessageContaining("unknown extension");
     assertThatThrownBy(() -> TableFile.readColumn(dir.resolve("missing.csv"), "text")).hasMessageContaining("does not exist");

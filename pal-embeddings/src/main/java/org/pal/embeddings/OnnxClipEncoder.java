@@ -42,7 +42,7 @@ public final class OnnxClipEncoder implements ImageEmbedder {
     }
   }
 
-  private final OrtEnvironment env = OrtEnvironment.getEnvironment();
+  private final OrtEnvironment env = org.pal.embeddings.Ort.environment();
   private final OrtSession image;
   private final OrtSession text;
   private final HuggingFaceTokenizer tokenizer;

@@ -63,7 +63,7 @@ public final class OnnxSentenceEncoder implements Embedder {
     }
   }
 
-  private final OrtEnvironment env = OrtEnvironment.getEnvironment();
+  private final OrtEnvironment env = org.pal.embeddings.Ort.environment();
   private final OrtSession session;
   private final HuggingFaceTokenizer tokenizer;
   private final boolean meanPooling;

@@ -21,6 +21,10 @@ import org.pal.core.spi.Embedder;
 import org.pal.core.spi.ExtensionPoint;
 
 class SentenceEncoderTest {
+  static {
+    Ort.disableTelemetry(); // langchain4j's reference model creates ORT's environment itself
+  }
+
   static final List<String> SENTENCES = List.of(
       "The cat sat quietly on the warm windowsill all afternoon.",
       "A kitten rested calmly on the sunny window ledge for hours.",

@@ -3,11 +3,18 @@ package org.pal.core.archive;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.MessageDigest;
 import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.pal.core.PalException;
 import org.pal.core.config.ComponentRegistry;
@@ -21,10 +28,16 @@ import org.pal.core.tensor.Param;
  * user ids, parameter index, provenance) and one float32 {@code .npy} per parameter under
  * {@code params/}, loadable with numpy. Written atomically; loading rebuilds the model through the
  * registry and restores every parameter bit for bit.
+ *
+ * <p>The manifest lists every parameter with its shape and the SHA-256 of its file. Loading checks
+ * all of them: a parameter missing from the manifest, a file changed on disk, a non-finite value or
+ * a file path leaving the archive is an error, never a model that silently predicts with random or
+ * NaN weights.
  */
 public final class ModelArchive {
   public static final String MANIFEST = "pal-model.json";
-  public static final int FORMAT_VERSION = 1;
+  /** 2: parameters carry shape and SHA-256. */
+  public static final int FORMAT_VERSION = 2;
   public static final String VERSION = "0.1.0";
 
   private ModelArchive() {}
@@ -60,10 +73,17 @@ public final class ModelArchive {
       model.userIds().forEach(users::add);
       ArrayNode ps = m.putArray("params");
       Files.createDirectories(tmp.resolve("params"));
+      int index = 0;
       for (Param p : model.params().params()) {
-        String file = "params/" + p.name() + ".npy";
-        ps.addObject().put("name", p.name()).put("group", p.group()).put("rows", p.rows()).put("cols", p.cols()).put("file", file);
-        Npy.writeFloats(tmp.resolve(file), p.rows(), p.cols(), p.value().toFloatArray());
+        // plugin parameter names become file names only when they are safe as such
+        String file = "params/" + (p.name().matches("[A-Za-z0-9_.-]{1,100}") && !p.name().startsWith(".") ? p.name() : "param-" + index) + ".npy";
+        float[] values = p.value().toFloatArray();
+        byte[] bytes = Npy.encode(p.rows(), p.cols(), "<f4", i -> values[i]);
+        Files.write(tmp.resolve(file), bytes);
+        ObjectNode e = ps.addObject().put("name", p.name()).put("group", p.group()).put("file", file);
+        e.putArray("shape").add(p.rows()).add(p.cols());
+        e.put("sha256", sha256(bytes));
+        index++;
       }
       m.set("provenance", Json.mapper().valueToTree(provenance));
       if (inputs != null) m.set("inputs", Json.mapper().valueToTree(inputs));
@@ -76,7 +96,9 @@ public final class ModelArchive {
     Path f = dir.resolve(MANIFEST);
     if (!Files.isDirectory(dir)) throw PalException.badInput("model", dir, "is not a directory; give the directory written by 'pal train'");
     if (!Files.exists(f)) throw PalException.badInput("model", dir, "has no " + MANIFEST + "; it is not a PAL model archive (or was not written completely)");
-    return Json.readTree(f);
+    JsonNode m = Json.readTree(f);
+    if (!m.isObject()) throw corrupt(dir, "the manifest is not a JSON object");
+    return m;
   }
 
   /** The recorded input encoders of an archive, or null when it was trained on vectors only. */
@@ -88,25 +110,91 @@ public final class ModelArchive {
 
   public static PalModel load(ComponentRegistry registry, Path dir) {
     JsonNode m = manifest(dir);
-    try {
-      int version = m.path("formatVersion").asInt(-1);
-      if (version != FORMAT_VERSION) throw PalException.badInput(dir + "/" + MANIFEST + " formatVersion", version, "this PAL reads version " + FORMAT_VERSION);
-      PalConfig config = Json.bind(Json.mapper(), m.get("config"), PalConfig.class, "config");
-      List<String> users = new ArrayList<>();
-      m.get("userIds").forEach(u -> users.add(u.asText()));
-      PalModel model = PalModel.build(registry, config, m.get("itemDim").asInt(), m.get("promptDim").asInt(), users, DataType.FLOAT);
-      for (JsonNode p : m.get("params")) {
-        Param param = model.params().get(p.get("name").asText());
-        Npy.Array a = Npy.read(dir.resolve(p.get("file").asText()));
-        if (a.rows() != param.rows() || a.cols() != param.cols()) {
-          throw PalException.badInput(dir + "/" + p.get("file").asText() + " shape", a.rows() + "x" + a.cols(),
-              "expected " + param.rows() + "x" + param.cols() + " for parameter " + param.name() + "; the archive is corrupt");
-        }
-        for (int i = 0; i < a.values().length; i++) param.value().set(i, a.values()[i]);
+    String where = dir + "/" + MANIFEST;
+    JsonNode version = m.get("formatVersion");
+    if (version == null || !version.isIntegralNumber() || version.asLong() != FORMAT_VERSION) {
+      String v = version == null ? "missing" : version.toString();
+      throw PalException.badInput(where + " formatVersion", v, version != null && version.isIntegralNumber() && version.asLong() == 1
+          ? "written by an earlier PAL without parameter checksums; retrain it (or adapt from its training run) with this version"
+          : "this PAL reads version " + FORMAT_VERSION);
+    }
+    JsonNode cfgNode = m.get("config");
+    if (cfgNode == null || !cfgNode.isObject()) throw corrupt(dir, "'config' is missing");
+    PalConfig config = Json.bind(Json.mapper(), cfgNode, PalConfig.class, "config");
+    int itemDim = dimension(m, "itemDim", 1, dir), promptDim = dimension(m, "promptDim", 0, dir);
+    JsonNode ids = m.get("userIds");
+    if (ids == null || !ids.isArray()) throw corrupt(dir, "'userIds' is missing");
+    List<String> users = new ArrayList<>();
+    Set<String> distinct = new HashSet<>();
+    for (JsonNode u : ids) {
+      if (!u.isTextual() || u.asText().isBlank()) throw corrupt(dir, "userIds[" + users.size() + "] is not a non-empty string");
+      if (!distinct.add(u.asText())) throw corrupt(dir, "userIds[" + users.size() + "] repeats an earlier id");
+      users.add(u.asText());
+    }
+    PalModel model = PalModel.build(registry, config, itemDim, promptDim, users, DataType.FLOAT);
+    JsonNode params = m.get("params");
+    if (params == null || !params.isArray()) throw corrupt(dir, "'params' is missing");
+    Map<String, Param> expected = new LinkedHashMap<>();
+    for (Param p : model.params().params()) expected.put(p.name(), p);
+    Set<String> loaded = new HashSet<>();
+    for (int i = 0; i < params.size(); i++) {
+      JsonNode e = params.get(i);
+      String at = "params[" + i + "]";
+      if (!e.isObject()) throw corrupt(dir, at + " is not an object");
+      JsonNode name = e.get("name"), file = e.get("file"), shape = e.get("shape"), sha = e.get("sha256");
+      if (name == null || !name.isTextual()) throw corrupt(dir, at + ".name is missing");
+      Param param = expected.get(name.asText());
+      if (param == null) throw corrupt(dir, at + ".name '" + name.asText() + "' is not a parameter of this model; its parameters: " + expected.keySet());
+      if (!loaded.add(param.name())) throw corrupt(dir, "parameter " + param.name() + " is listed twice");
+      if (shape == null || !shape.isArray() || shape.size() != 2 || !shape.get(0).isIntegralNumber() || !shape.get(1).isIntegralNumber()
+          || shape.get(0).asLong() != param.rows() || shape.get(1).asLong() != param.cols()) {
+        throw corrupt(dir, "parameter " + param.name() + " has shape " + shape + " in the manifest; the config makes it [" + param.rows() + ", " + param.cols() + "]");
       }
-      return model;
-    } catch (NullPointerException e) {
-      throw PalException.userInput(dir + "/" + MANIFEST + " is missing required fields; the archive is corrupt");
+      if (sha == null || !sha.isTextual() || !sha.asText().matches("[0-9a-f]{64}")) throw corrupt(dir, at + ".sha256 is missing or not a SHA-256");
+      if (file == null || !file.isTextual()) throw corrupt(dir, at + ".file is missing");
+      Path f = ConfinedPaths.resolve(dir, file.asText(), where + " " + at + ".file");
+      long expectBytes = (long) param.rows() * param.cols() * 4;
+      byte[] bytes = InputFiles.readBytes(f, expectBytes + 12 + Npy.MAX_HEADER);
+      if (!sha256(bytes).equals(sha.asText())) {
+        throw corrupt(dir, "parameter " + param.name() + ": " + file.asText() + " does not match its SHA-256 (the file was changed or damaged)");
+      }
+      Npy.Header h = Npy.parseHeader(ByteBuffer.wrap(bytes), bytes.length, f);
+      if (!h.descr().equals("<f4") || h.rows() != param.rows() || h.cols() != param.cols()) {
+        throw corrupt(dir, "parameter " + param.name() + ": " + file.asText() + " holds " + h.descr() + " " + h.rows() + "x" + h.cols()
+            + ", expected float32 " + param.rows() + "x" + param.cols());
+      }
+      ByteBuffer b = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
+      b.position((int) h.dataOffset());
+      int n = param.rows() * param.cols();
+      for (int j = 0; j < n; j++) {
+        float v = b.getFloat();
+        if (!Float.isFinite(v)) throw corrupt(dir, "parameter " + param.name() + " has the non-finite value " + v + " at index " + j);
+        param.value().set(j, v);
+      }
+    }
+    for (String name : expected.keySet()) {
+      if (!loaded.contains(name)) throw corrupt(dir, "parameter " + name + " is not in the manifest; it would keep its random initial value");
+    }
+    return model;
+  }
+
+  private static int dimension(JsonNode m, String field, int min, Path dir) {
+    JsonNode v = m.get(field);
+    if (v == null || !v.isIntegralNumber() || !v.canConvertToInt() || v.asInt() < min || v.asInt() > (1 << 24)) {
+      throw corrupt(dir, "'" + field + "' is missing or not a whole number >= " + min);
+    }
+    return v.asInt();
+  }
+
+  private static PalException corrupt(Path dir, String what) {
+    return PalException.userInput(dir + "/" + MANIFEST + ": " + what + "; the archive is corrupt");
+  }
+
+  static String sha256(byte[] bytes) {
+    try {
+      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw PalException.environment("SHA-256 unavailable", e);
     }
   }
 }

@@ -29,11 +29,7 @@ public record PalConfig(JsonNode model, JsonNode simplex, JsonNode link, JsonNod
   }
 
   public static PalConfig parse(String json) {
-    try {
-      return Json.bind(Json.mapper(), Json.mapper().readTree(json), PalConfig.class, "config");
-    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-      throw org.pal.core.PalException.userInput("config: not valid JSON: " + e.getOriginalMessage());
-    }
+    return Json.bind(Json.mapper(), Json.parse(json, "config"), PalConfig.class, "config");
   }
 
   public PalConfig withTrainer(TrainerSpec t) {

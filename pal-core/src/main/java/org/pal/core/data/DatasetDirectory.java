@@ -75,29 +75,39 @@ public final class DatasetDirectory {
     List<Integer> seen = new ArrayList<>(), unseen = new ArrayList<>();
     JsonNode users = m.get("users");
     if (users == null || !users.isArray()) throw PalException.badInput(mf + " users", users, "expected an array of {id, seen}");
+    java.util.Set<String> distinct = new java.util.HashSet<>();
     for (JsonNode u : users) {
-      if (!u.hasNonNull("id")) throw PalException.badInput(mf + " users[" + ids.size() + "].id", "missing", "every user needs an id");
-      (u.path("seen").asBoolean(true) ? seen : unseen).add(ids.size());
-      ids.add(u.get("id").asText());
+      String where = mf + " users[" + ids.size() + "]";
+      if (!u.isObject()) throw PalException.userInput(where + ": expected an object {id, seen}");
+      String id = org.pal.core.config.JsonFields.id(u, "id", where);
+      // two users with one name would make every per-user result ambiguous
+      if (!distinct.add(id)) throw PalException.userInput(where + ".id: the same id as an earlier user; user ids must be unique");
+      JsonNode seenNode = u.get("seen");
+      if (seenNode != null && !seenNode.isBoolean()) throw PalException.userInput(where + ".seen: must be true or false");
+      (seenNode == null || seenNode.asBoolean() ? seen : unseen).add(ids.size());
+      ids.add(id);
     }
-    Npy.Array items = Npy.read(dir.resolve("items.npy"));
+    Npy.FloatMatrix items = Npy.readFloats(dir.resolve("items.npy"));
     Table prompts = null;
     if (Files.exists(dir.resolve("prompts.npy"))) {
-      Npy.Array pr = Npy.read(dir.resolve("prompts.npy"));
-      prompts = new Table("prompts", pr.toFloats(), pr.rows(), pr.cols()).requireFinite();
+      Npy.FloatMatrix pr = Npy.readFloats(dir.resolve("prompts.npy"));
+      prompts = new Table("prompts", pr.values(), pr.rows(), pr.cols()).requireFinite();
     }
-    Npy.Array pairs = Npy.read(dir.resolve("pairs.npy"));
+    Npy.IntMatrix pairs = Npy.readInts(dir.resolve("pairs.npy"));
     if (pairs.cols() != 5) throw PalException.badInput(dir.resolve("pairs.npy") + " columns", pairs.cols(), "expected 5: user, prompt, left, right, label");
     int n = pairs.rows();
-    int[] v = pairs.toInts();
+    int[] v = pairs.values();
     int[] user = new int[n], prompt = new int[n], left = new int[n], right = new int[n];
     byte[] label = new byte[n];
     for (int i = 0; i < n; i++) {
-      user[i] = v[5 * i]; prompt[i] = v[5 * i + 1]; left[i] = v[5 * i + 2]; right[i] = v[5 * i + 3]; label[i] = (byte) v[5 * i + 4];
+      user[i] = v[5 * i]; prompt[i] = v[5 * i + 1]; left[i] = v[5 * i + 2]; right[i] = v[5 * i + 3];
+      int y = v[5 * i + 4];
+      if (y != 1 && y != -1) throw PalException.badInput("pairs[" + i + "].label", y, "must be +1 (left preferred) or -1 (right preferred)");
+      label[i] = (byte) y;
     }
-    PreferenceDataset d = new PreferenceDataset(new Table("items", items.toFloats(), items.rows(), items.cols()).requireFinite(),
+    PreferenceDataset d = new PreferenceDataset(new Table("items", items.values(), items.rows(), items.cols()).requireFinite(),
         prompts, ids, new Pairs(user, prompt, left, right, label));
-    int[] split = Npy.read(dir.resolve("pair_split.npy")).toInts();
+    int[] split = Npy.readInts(dir.resolve("pair_split.npy")).values();
     if (split.length != n) throw PalException.badInput(dir.resolve("pair_split.npy") + " rows", split.length, "expected one per pair (" + n + ")");
     List<Integer> tr = new ArrayList<>(), va = new ArrayList<>(), te = new ArrayList<>(), un = new ArrayList<>();
     for (int i = 0; i < n; i++) {

@@ -168,6 +168,7 @@ public final class Evaluator {
   }
 
   public static Accuracies evaluate(PalModel model, SplitDataset split, int shots, AdaptSpec spec, long seed) {
+    requireTestPairs(split, shots); // an accuracy over no pairs would be NaN, not a number
     int[] seenRow = split.rowIndex(split.seenUsers());
     double seen = accuracy(model, split.data(), split.test(), seenRow, model.users());
     // one split of the unseen users' pairs: its test pairs (after the first shots) serve few-shot and zero-shot alike

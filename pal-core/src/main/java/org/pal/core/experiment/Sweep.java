@@ -7,6 +7,7 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.function.Consumer;
 import org.nd4j.linalg.api.buffer.DataType;
+import org.pal.core.PalException;
 import org.pal.core.config.ComponentRegistry;
 import org.pal.core.config.PalConfig;
 import org.pal.core.data.SplitDataset;
@@ -29,6 +30,15 @@ public final class Sweep {
     this.registry = registry;
   }
 
+  /** Every option is checked before the first split is drawn or written (no half-made output). */
+  public static void validate(List<Integer> ks, List<Long> seeds, int shots, List<Integer> curveShots) {
+    if (ks == null || ks.isEmpty()) throw PalException.badInput("k", "[]", "give at least one K");
+    for (int k : ks) if (k < 1) throw PalException.badInput("k", k, "K, the number of prototypes, must be at least 1");
+    if (seeds == null || seeds.isEmpty()) throw PalException.badInput("seeds", "[]", "give at least one seed");
+    if (shots < 1) throw PalException.badInput("shots", shots, "each unseen user needs at least 1 enrolment comparison");
+    for (int n : curveShots) if (n < 1) throw PalException.badInput("shots curve", n, "every point of the curve needs at least 1 comparison");
+  }
+
   public List<RunResult> run(DatasetSource source, PalConfig base, List<Integer> ks, List<Long> seeds, int shots,
                              Consumer<RunResult> onRun, java.util.function.Function<String, ProgressListener> progress) {
     return run(source, base, ks, seeds, shots, List.of(), onRun, progress, null, null);
@@ -42,6 +52,7 @@ public final class Sweep {
   public List<RunResult> run(DatasetSource source, PalConfig base, List<Integer> ks, List<Long> seeds, int shots, List<Integer> curveShots,
                              Consumer<RunResult> onRun, java.util.function.Function<String, ProgressListener> progress,
                              java.util.function.BiConsumer<Long, SplitDataset> onSplit, java.util.function.BiConsumer<RunResult, PalModel> onModel) {
+    validate(ks, seeds, shots, curveShots);
     List<RunResult> out = new ArrayList<>();
     Map<Long, SplitDataset> data = new TreeMap<>();
     for (long seed : seeds) {

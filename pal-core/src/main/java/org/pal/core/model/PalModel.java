@@ -58,7 +58,10 @@ public final class PalModel {
     if (userIds.isEmpty()) throw PalException.badInput("users", "[]", "need at least one user to learn weights for");
     ParamStore store = new ParamStore(dtype);
     JsonNode kNode = config.model() == null ? null : config.model().get("k");
-    int k = kNode != null && kNode.canConvertToInt() ? kNode.asInt() : 1;
+    if (kNode != null && !(kNode.isIntegralNumber() && kNode.canConvertToInt())) {
+      throw PalException.badInput("model.k", kNode, "K, the number of prototypes, must be a whole number");
+    }
+    int k = kNode != null ? kNode.asInt() : 1;
     if (k < 1) throw PalException.badInput("model.k", k, "K, the number of prototypes, must be at least 1 (K = 1 is the homogeneous BTL model)");
     BuildContext ctx = new BuildContext(registry, store, "", "mapping", itemDim, 0, itemDim, promptDim, k, "model");
     ModelVariant variant = registry.create(ExtensionPoint.MODEL, config.model(), ctx);
@@ -67,7 +70,19 @@ public final class PalModel {
     Loss loss = registry.create(ExtensionPoint.LOSS, config.loss(), ctx.child("loss", "default", 0, 0, "loss"));
     Param users = store.create(USERS, USERS, userIds.size(), variant.k(), Init.normal(config.trainer().userInitStd()));
     store.seal(config.trainer().seed());
+    requireKnownGroups(config, store);
     return new PalModel(config, variant, simplex, link, loss, store, users, userIds, itemDim, promptDim);
+  }
+
+  /** A group the config names must be one the model has (or "default"): a misspelt name would silently train with defaults. */
+  private static void requireKnownGroups(PalConfig config, ParamStore store) {
+    java.util.Set<String> known = new java.util.TreeSet<>(store.groups());
+    known.add("default");
+    for (String g : config.trainer().groups().keySet()) {
+      if (!known.contains(g)) {
+        throw PalException.badInput("trainer.groups." + g, "(a group name)", "this model has no parameter group '" + g + "'; its groups: " + known);
+      }
+    }
   }
 
   /** Signed margins u(left) - u(right) for a batch, with weights from rows of a user-logit table. */

@@ -39,8 +39,45 @@ public final class Trainer {
   }
 
   /**
+   * What must match for a checkpoint to continue a run: the full resolved config (learning rates as
+   * applied to each of the model's groups included), the parameter count, and the SHA-256 of the
+   * data and of the train/validation split. Only {@code epochs} may differ, and only upwards.
+   */
+  com.fasterxml.jackson.databind.JsonNode identity(PalModel model, SplitDataset split, int nParams) {
+    var json = org.pal.core.config.Json.mapper();
+    com.fasterxml.jackson.databind.node.ObjectNode id = json.createObjectNode();
+    var run = model.config().withTrainer(spec); // the settings this trainer applies, not only those the model was built with
+    com.fasterxml.jackson.databind.node.ObjectNode config = json.valueToTree(run);
+    ((com.fasterxml.jackson.databind.node.ObjectNode) config.get("trainer")).remove("epochs");
+    id.set("config", config);
+    id.put("epochs", spec.epochs());
+    com.fasterxml.jackson.databind.node.ObjectNode groups = id.putObject("effectiveGroups");
+    for (String g : model.params().groups()) groups.set(g, json.valueToTree(spec.group(g)));
+    id.put("parameters", nParams);
+    id.put("dataSha256", split.data().hash());
+    id.put("splitSha256", splitHash(split));
+    return id;
+  }
+
+  private static String splitHash(SplitDataset split) {
+    try {
+      java.security.MessageDigest md = java.security.MessageDigest.getInstance("SHA-256");
+      java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(4);
+      for (int[] part : new int[][] {split.train(), split.validation(), split.seenUsers()}) {
+        b.clear();
+        md.update(b.putInt(part.length).array());
+        for (int i : part) { b.clear(); md.update(b.putInt(i).array()); }
+      }
+      return java.util.HexFormat.of().formatHex(md.digest());
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw PalException.environment("SHA-256 unavailable", e);
+    }
+  }
+
+  /**
    * @param checkpointDir where to checkpoint every epoch, or null for none
-   * @param resume continue from the newest checkpoint in checkpointDir if there is one
+   * @param resume continue from the newest checkpoint in checkpointDir (which must exist; a run
+   *     killed before its first checkpoint starts over), refusing a checkpoint of another run
    */
   public TrainResult fit(PalModel model, SplitDataset split, Path checkpointDir, boolean resume) {
     if (model.userIds().size() != split.seenUsers().length) {
@@ -57,19 +94,18 @@ public final class Trainer {
     int startEpoch = 0, bestEpoch = 0, bad = 0;
     double bestAcc = -1, lastLoss = Double.NaN;
     boolean resumed = false;
-    // what must match for a checkpoint to continue this run: components, seed, batch size, data size
-    var c = model.config();
-    String fingerprint = org.pal.core.config.Json.write(java.util.List.of(c.model(), c.simplex(), c.link(), c.loss()))
-        .replaceAll("\\s+", "").hashCode() + ":" + spec.seed() + ":" + spec.batchSize() + ":" + nParams + ":" + split.train().length;
-    if (resume && checkpointDir != null) {
+    com.fasterxml.jackson.databind.JsonNode identity = checkpointDir == null ? null : identity(model, split, nParams);
+    if (resume) {
+      if (checkpointDir == null) throw PalException.badInput("resume", true, "needs a checkpoint directory");
+      // resuming from nothing would silently start over: the user asked to continue a run
+      if (!java.nio.file.Files.isDirectory(checkpointDir)) {
+        throw PalException.badInput("checkpoint directory", checkpointDir, "does not exist, so there is nothing to resume; check the path or train without resuming");
+      }
       Checkpoints.State s = Checkpoints.load(checkpointDir);
       if (s != null) {
+        Checkpoints.requireSameRun(checkpointDir, s.identity(), identity);
         if (s.params().length != nParams) {
-          throw PalException.userInput("checkpoint in " + checkpointDir + " has " + s.params().length + " parameters, this model " + nParams + "; it belongs to another config: use another --checkpoint-dir");
-        }
-        if (!s.fingerprint().equals(fingerprint)) {
-          throw PalException.userInput("checkpoint in " + checkpointDir + " was written by a different run (model, seed, batch size or data differ: "
-              + s.fingerprint() + " vs " + fingerprint + "); use another --checkpoint-dir or the original settings");
+          throw PalException.userInput("checkpoint in " + checkpointDir + " has " + s.params().length + " parameters, this model " + nParams + "; it belongs to another config: use another checkpoint directory");
         }
         for (int i = 0; i < nParams; i++) flat.set(i, s.params()[i]);
         best = s.best();
@@ -132,7 +168,7 @@ public final class Trainer {
           pairsSeen / Math.max(secs, 1e-9), secs));
       if (checkpointDir != null) {
         Checkpoints.save(checkpointDir, new Checkpoints.State(epoch, adam.steps(), bestEpoch, bestAcc, bad, lastLoss,
-            fingerprint, flat.toDoubleArray(), best, adam.firstMoment().toDoubleArray(), adam.secondMoment().toDoubleArray()));
+            identity, flat.toDoubleArray(), best, adam.firstMoment().toDoubleArray(), adam.secondMoment().toDoubleArray()));
       }
       stopped = spec.patience() > 0 && bad >= spec.patience();
     }

@@ -7,7 +7,7 @@ import org.pal.core.PalException;
 /**
  * Training settings. Groups default to Appendix C.1 of the paper: mapping f lr 5e-4 with weight
  * decay 1e-3; prototypes and user weights lr 5e-3; the logit scale lr 5e-3. Any group a plugin
- * declares that is not listed uses {@code "default"}. {@code stepsPerEpoch} caps the mini-batches
+ * declares that is not listed uses {@code "default"}; {@code groups} holds only what the config names. {@code stepsPerEpoch} caps the mini-batches
  * per epoch (each epoch still draws from a fresh permutation of all training pairs) for very large data.
  */
 public record TrainerSpec(Integer epochs, Integer batchSize, Long seed, Integer patience,
@@ -21,9 +21,8 @@ public record TrainerSpec(Integer epochs, Integer batchSize, Long seed, Integer 
     if (userInitStd == null) userInitStd = 1.0;
     if (adapt == null) adapt = AdaptSpec.defaults();
     if (stepsPerEpoch != null && stepsPerEpoch < 1) throw PalException.badInput("trainer.stepsPerEpoch", stepsPerEpoch, "must be at least 1 (omit it for full passes)");
-    Map<String, GroupSpec> g = new LinkedHashMap<>(defaultGroups());
-    if (groups != null) g.putAll(groups);
-    groups = Map.copyOf(g);
+    // only the groups the config names: the model checks them against its own (a misspelt name is an error)
+    groups = groups == null ? Map.of() : java.util.Collections.unmodifiableMap(new LinkedHashMap<>(groups));
     if (epochs < 1) throw PalException.badInput("trainer.epochs", epochs, "must be at least 1");
     if (batchSize < 1) throw PalException.badInput("trainer.batchSize", batchSize, "must be at least 1");
     if (patience < 0) throw PalException.badInput("trainer.patience", patience, "must be >= 0 (0 = no early stopping)");
@@ -43,10 +42,15 @@ public record TrainerSpec(Integer epochs, Integer batchSize, Long seed, Integer 
     return new TrainerSpec(null, null, null, null, null, null, null, null);
   }
 
+  /** The settings of a group: as configured, else the paper's default for it, else the "default" group's. */
   public GroupSpec group(String name) {
     GroupSpec s = groups.get(name);
-    return s != null ? s : groups.get("default");
+    if (s == null) s = DEFAULT_GROUPS.get(name);
+    if (s == null) s = groups.get("default");
+    return s != null ? s : DEFAULT_GROUPS.get("default");
   }
+
+  private static final Map<String, GroupSpec> DEFAULT_GROUPS = Map.copyOf(defaultGroups());
 
   public TrainerSpec withEpochs(int e) {
     return new TrainerSpec(e, batchSize, seed, patience, groups, userInitStd, adapt, stepsPerEpoch);
