@@ -277,7 +277,7 @@ class CliTest {
     Files.writeString(enc, "{\"type\": \"onnx-sentence\", \"model\": \"builtin:all-minilm-l6-v2-q\", \"cache\": \"" + dir.resolve("pcache") + "\"}");
     Run r = pal("experiment", "persona", "--persona-dir", Path.of("../../shared/data/anthropic-persona").toString(),
         "--k-star", "1,2", "--queries", "20,30", "--users-per-persona", "3", "--unseen-users-per-persona", "1", "--unseen-queries", "30",
-        "--epochs", "1", "--encoder", enc.toString(), "--out", out.toString());
+        "--epochs", "1", "--shots", "10", "--encoder", enc.toString(), "--out", out.toString());
     assertThat(r.code()).as(r.err()).isZero();
     List<String> lines = Files.readAllLines(out.resolve("summary.csv"));
     assertThat(lines).hasSize(1 + 2 + 4); // K*=1 sweeps K=1 only; K*=2 sweeps K=1,2; two n_p each

@@ -93,6 +93,19 @@ public final class Evaluator {
     return mean;
   }
 
+  /**
+   * Fails when no unseen user has more than {@code shots} comparisons: few-shot and zero-shot
+   * accuracy would have no pair to test on and come out NaN.
+   */
+  public static void requireTestPairs(SplitDataset split, int shots) {
+    if (split.unseen().length == 0) return;
+    int most = split.byUser(split.unseen()).values().stream().mapToInt(List::size).max().orElse(0);
+    if (most <= shots) {
+      throw PalException.badInput("shots", shots, "every unseen user has at most " + most + " comparisons; use fewer than " + most
+          + " so that some remain to test on");
+    }
+  }
+
   /** Each unseen user's pairs split into the first {@code shots} (adaptation) and the rest (test). */
   public record FewShotSplit(int[] users, int[] adaptTrain, int[] adaptValidation, int[] test) {}
 
@@ -154,12 +167,7 @@ public final class Evaluator {
     double seen = accuracy(model, split.data(), split.test(), seenRow, model.users());
     // one split of the unseen users' pairs: its test pairs (after the first shots) serve few-shot and zero-shot alike
     FewShotSplit fs = fewShotSplit(split, shots, spec.validationShare());
-    if (split.unseen().length > 0 && fs.users().length == 0) {
-      // no unseen user keeps a pair to test on: the accuracy would be NaN, not a number
-      int most = split.byUser(split.unseen()).values().stream().mapToInt(List::size).max().orElse(0);
-      throw PalException.badInput("shots", shots, "every unseen user has at most " + most + " comparisons; use fewer than " + most
-          + " so that some remain to test on");
-    }
+    if (split.unseen().length > 0 && fs.users().length == 0) requireTestPairs(split, shots);
     double few = split.unseen().length == 0 ? Double.NaN : fewShotAccuracy(model, split, fs, spec, seed);
     double zero = split.unseen().length == 0 ? Double.NaN : accuracyWithWeights(model, split.data(), fs.test(), meanWeights(model));
     return new Accuracies(seen, few, zero, split.test().length, fs.test().length);

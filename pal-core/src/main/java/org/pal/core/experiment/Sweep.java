@@ -57,6 +57,7 @@ public final class Sweep {
     Map<Long, SplitDataset> data = new TreeMap<>();
     for (long seed : seeds) {
       data.put(seed, source.load(seed));
+      Evaluator.requireTestPairs(data.get(seed), shots); // before hours of training, not after
       if (onSplit != null) onSplit.accept(seed, data.get(seed));
     }
     for (int k : ks) {
