@@ -1,11 +1,10 @@
 package org.pal.api;
 
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
 import org.pal.core.PalException;
+import org.pal.core.archive.ConfinedPaths;
 import org.pal.core.archive.Npy;
 
 /**
@@ -14,9 +13,9 @@ import org.pal.core.archive.Npy;
  * file's folder, or a data root the user names): a path that leaves it is refused before the file
  * system is asked about it, so a message never tells whether a file outside exists.
  */
-public final class InputParser {
+public final class InputParser implements AutoCloseable {
   private final Path root;
-  private final Map<Path, Npy.Array> npys = new HashMap<>();
+  private final Map<Path, Npy.Rows> npys = new HashMap<>();
 
   public InputParser(Path root) {
     this.root = root.toAbsolutePath().normalize();
@@ -40,38 +39,23 @@ public final class InputParser {
       } catch (NumberFormatException e) {
         throw PalException.badInput(field, value, "the row after # must be a whole number");
       }
-      Npy.Array a = npys.computeIfAbsent(f, p -> {
-        if (!Files.isRegularFile(p)) throw PalException.badInput(field, value, "names no .npy file under " + root);
-        return Npy.read(p);
-      });
+      Npy.Rows a = npys.computeIfAbsent(f, Npy::openRows); // memory-mapped: only referenced rows are read
       if (row < 0 || row >= a.rows()) throw PalException.badInput(field, value, "the file has rows 0.." + (a.rows() - 1));
-      float[] x = new float[a.cols()];
-      for (int j = 0; j < x.length; j++) x[j] = (float) a.values()[row * a.cols() + j];
+      float[] x = a.row(row);
       return Input.vector(x);
     }
     return Input.text(value);
   }
 
-  /** Resolves {@code rel} inside the root; refuses absolute paths, {@code ..} and symlinks that lead out. */
+  /** Unmaps the .npy files read so far. */
+  @Override
+  public void close() {
+    npys.values().forEach(Npy.Rows::close);
+    npys.clear();
+  }
+
+  /** Resolves {@code rel} inside the root (the project's one confinement rule, {@link ConfinedPaths}); it must exist. */
   public Path confined(String rel, String field) {
-    Path p;
-    try {
-      p = root.resolve(rel).normalize();
-    } catch (java.nio.file.InvalidPathException e) {
-      throw PalException.badInput(field, "(path)", "is not a valid path");
-    }
-    if (!p.startsWith(root)) {
-      throw PalException.badInput(field, "(path)", "leaves the data root " + root + "; paths in records resolve inside it (give a data root that contains the files)");
-    }
-    if (Files.exists(p)) {
-      try {
-        if (!p.toRealPath().startsWith(root.toRealPath())) {
-          throw PalException.badInput(field, "(path)", "is a link that leaves the data root " + root);
-        }
-      } catch (IOException e) {
-        throw PalException.badInput(field, "(path)", "cannot be resolved (" + e.getClass().getSimpleName() + ")");
-      }
-    }
-    return p;
+    return ConfinedPaths.resolve(root, rel, field);
   }
 }

@@ -44,8 +44,8 @@ public final class RecordFiles {
       }
     }
     boolean hasPrompt = cols.contains("prompt");
-    InputParser parser = new InputParser(dataRoot != null ? dataRoot : file.toAbsolutePath().getParent());
     List<Comparison> out = new ArrayList<>();
+    try (InputParser parser = new InputParser(dataRoot != null ? dataRoot : file.toAbsolutePath().getParent())) {
     List<String> want = List.of("user_id", "prompt", chosenForm ? "chosen" : "left", chosenForm ? "rejected" : "right", "label");
     TableFile.scan(file, want, (row, v) -> {
       String where = TableFile.place(file, row);
@@ -56,6 +56,7 @@ public final class RecordFiles {
       boolean leftWins = chosenForm || RecordsDataset.parseLabel(v[4], where) == 1;
       out.add(new Comparison(user, prompt, leftWins ? a : b, leftWins ? b : a));
     });
+    }
     if (out.isEmpty()) throw PalException.badInput(file.toString(), "no rows", "the file has no comparisons");
     return out;
   }
@@ -141,14 +142,14 @@ public final class RecordFiles {
     if (!cols.contains("response")) throw PalException.badInput(in + " columns", cols, "rows to score need a 'response' column");
     if (!cols.contains("user_id") && !cols.contains("weights")) throw PalException.badInput(in + " columns", cols, "rows to score need 'user_id' or 'weights'");
     if (model.hasPrompts() && !cols.contains("prompt")) throw PalException.badInput(in + " columns", cols, "this model conditions on prompts: add a 'prompt' column");
-    InputParser parser = new InputParser(dataRoot != null ? dataRoot : in.toAbsolutePath().getParent());
     Path abs = out.toAbsolutePath();
     long[] rows = {0};
     java.util.Set<String> distinct = new java.util.HashSet<>();
     try {
       Files.createDirectories(abs.getParent());
       Path tmp = Files.createTempFile(abs.getParent(), "." + abs.getFileName(), ".tmp");
-      try (BufferedWriter w = Files.newBufferedWriter(tmp, StandardCharsets.UTF_8)) {
+      try (BufferedWriter w = Files.newBufferedWriter(tmp, StandardCharsets.UTF_8);
+           InputParser parser = new InputParser(dataRoot != null ? dataRoot : in.toAbsolutePath().getParent())) {
         List<ScoreRequest> reqs = new ArrayList<>();
         List<ObjectNode> pending = new ArrayList<>();
         int iu = cols.indexOf("user_id"), iw = cols.indexOf("weights"), ip = cols.indexOf("prompt"), ir = cols.indexOf("response");

@@ -69,9 +69,10 @@ final class ScoreCommand implements Runnable {
         if (prompt != null && d.prompts() == null) throw PalException.badInput("--prompt", prompt, "the data has no prompts");
         p = prompt == null ? null : Input.vector(row(d.prompts().data(), d.prompts().dim(), d.prompts().rows(), intRow(prompt), "--prompt"));
       } else {
-        InputParser parser = new InputParser(dataRoot != null ? dataRoot : Path.of(""));
-        for (int i = 0; i < responses.size(); i++) rs.add(parser.parse(responses.get(i), "--response #" + (i + 1)));
-        p = prompt == null ? null : parser.parse(prompt, "--prompt");
+        try (InputParser parser = new InputParser(dataRoot != null ? dataRoot : Path.of(""))) {
+          for (int i = 0; i < responses.size(); i++) rs.add(parser.parse(responses.get(i), "--response #" + (i + 1)));
+          p = prompt == null ? null : parser.parse(prompt, "--prompt");
+        }
       }
       Scores s = m.score(List.of(new org.pal.api.ScoreRequest(who, p, rs))).get(0);
       Map<String, Object> o = new LinkedHashMap<>();
