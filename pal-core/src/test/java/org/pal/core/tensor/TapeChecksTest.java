@@ -52,6 +52,11 @@ class TapeChecksTest {
     m.copyFrom(d);
     assertThat(m.get(1, 2)).isEqualTo(4.5);
     assertThat(m.isFloat()).isTrue();
+    for (DataType dtype : new DataType[] {DataType.FLOAT, DataType.DOUBLE}) {
+      Mat r = Mat.zeros(dtype, 2, 5);
+      r.putRow(1, 2, new float[] {9, 9, 9, 1, 2, 3}, 1, 3);
+      assertThat(r.toDoubleArray()).as(dtype + " putRow").containsExactly(0, 0, 0, 0, 0, 0, 0, 1, 2, 3);
+    }
     assertThat(d.isFloat()).isFalse();
 
     ParamStore s = new ParamStore(DataType.FLOAT);
