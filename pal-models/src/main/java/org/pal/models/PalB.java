@@ -74,7 +74,7 @@ public final class PalB implements ModelVariant, org.pal.core.spi.FactorizedVari
     Var z = null;
     for (int i = 0; i < k; i++) {
       Var gi = g.get(i).apply(tape, prompts, random);
-      Var term = k == 1 ? gi : tape.scaleRows(gi, tape.column(weights, i));
+      Var term = tape.scaleRows(gi, tape.column(weights, i));
       z = z == null ? term : tape.add(z, term);
     }
     Var zn = tape.l2NormalizeRows(z);
@@ -91,8 +91,7 @@ public final class PalB implements ModelVariant, org.pal.core.spi.FactorizedVari
     }
     Var[] u = new Var[items.length];
     for (int j = 0; j < items.length; j++) {
-      Var fj = items.length == 1 ? fx : tape.sliceRows(fx, j * n, (j + 1) * n);
-      u[j] = tape.scale(tape.sumRows(tape.mul(fj, zn)), s);
+      u[j] = tape.scale(tape.sumRows(tape.mul(tape.sliceRows(fx, j * n, (j + 1) * n), zn)), s);
     }
     return u;
   }

@@ -63,17 +63,13 @@ public final class Evaluator {
     for (int from = 0; from < idx.length; from += EVAL_BATCH) {
       int to = Math.min(idx.length, from + EVAL_BATCH);
       tape.reset();
-      Batch b = Batch.gather(tape, data, idx, from, to, zeroRows(data));
+      Batch b = Batch.gather(tape, data, idx, from, to, null); // explicit weights: user rows are not used
       double[][] ws = new double[to - from][];
       java.util.Arrays.fill(ws, w);
       Var m = model.marginsWithWeights(tape, b, model.constantWeights(tape, ws), null);
       correct += countCorrect(m, b);
     }
     return correct / (double) idx.length;
-  }
-
-  private static int[] zeroRows(PreferenceDataset data) {
-    return new int[data.userIds().size()];
   }
 
   private static long countCorrect(Var margins, Batch b) {

@@ -10,7 +10,8 @@ import org.pal.core.tensor.Var;
 
 /**
  * Compares the tape's gradients with central finite differences in float64, for every parameter
- * element (or a seeded sample of {@code maxChecks} of them).
+ * element (or a seeded sample of {@code maxChecks} of them). A non-finite loss, gradient or finite
+ * difference makes the worst error infinite, so a check can never pass on NaN or Infinity.
  */
 public final class GradCheck {
   public record Result(double worst, int checked, double gradNorm, String worstAt) {}
@@ -22,6 +23,7 @@ public final class GradCheck {
     Tape tape = new Tape(DataType.DOUBLE);
     store.zeroGrad();
     Var l = loss.apply(tape);
+    double loss0 = l.scalar();
     tape.backward(l);
     double[] analytic = store.flatGrad().toDoubleArray();
     Mat v = store.flatValue();
@@ -50,10 +52,16 @@ public final class GradCheck {
       v.set(i, orig);
       double num = (lp - lm) / (2 * eps);
       double err = Math.abs(num - analytic[i]) / Math.max(Math.max(Math.abs(num), Math.abs(analytic[i])), floor);
-      if (err > worst) {
+      // a NaN never compares greater, and Inf - Inf is NaN: any non-finite value is the worst error there is
+      if (!Double.isFinite(err) || !Double.isFinite(analytic[i]) || !Double.isFinite(num)) err = Double.POSITIVE_INFINITY;
+      if (err > worst || (err == worst && worstAt.isEmpty())) {
         worst = err;
         worstAt = "element " + i + ": analytic " + analytic[i] + " numeric " + num;
       }
+    }
+    if (!Double.isFinite(loss0) && worst < Double.POSITIVE_INFINITY) {
+      worst = Double.POSITIVE_INFINITY;
+      worstAt = "the loss itself is " + loss0;
     }
     tape.reset();
     return new Result(worst, idx.length, Math.sqrt(norm), worstAt);
