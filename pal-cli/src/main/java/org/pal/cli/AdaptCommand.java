@@ -36,7 +36,7 @@ final class AdaptCommand implements Runnable {
   @Option(names = "--data", required = true, description = "dataset directory whose tables the comparisons index") Path data;
   @Option(names = "--comparisons", required = true, description = "JSONL file of the new users' comparisons") Path comparisons;
   @Option(names = "--out", required = true, description = "archive to write: the model plus the new users") Path out;
-  @Option(names = "--threads") Integer threads;
+  @Option(names = "--threads", description = PalCommand.THREADS) Integer threads;
 
   @Override
   public void run() {

@@ -43,7 +43,7 @@ final class ExperimentCommand implements Runnable {
     @Option(names = "--shots", description = "enrolment comparisons per unseen user") Integer shots;
     @Option(names = "--shots-curve", split = ",", description = "also measure unseen accuracy after these many enrolment comparisons") List<Integer> curve;
     @Option(names = "--out", required = true, description = "output directory") Path out;
-    @Option(names = "--threads", description = "ND4J/BLAS threads (default: OMP_NUM_THREADS or 1)") Integer threads;
+    @Option(names = "--threads", description = PalCommand.THREADS) Integer threads;
   }
 
   static List<RunResult> sweep(CommandLine.Model.CommandSpec spec, SweepOptions o, String title, DatasetSource source, Object datasetSpec,
@@ -54,6 +54,7 @@ final class ExperimentCommand implements Runnable {
     TrainerSpec t = base.trainer();
     if (o.config == null || o.epochs != null) t = t.withEpochs(o.epochs != null ? o.epochs : defaultEpochs);
     if (o.config == null || o.batchSize != null) t = t.withBatchSize(o.batchSize != null ? o.batchSize : defaultBatch);
+    if (o.threads != null) t = t.withThreads(o.threads);
     base = base.withTrainer(t);
     List<Integer> ks = o.ks != null ? o.ks : defaultKs;
     int shots = o.shots != null ? o.shots : defaultShots;
