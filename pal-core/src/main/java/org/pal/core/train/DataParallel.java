@@ -25,7 +25,7 @@ import org.pal.core.tensor.Var;
  */
 public final class DataParallel {
   /** Parameters per worker below which the optimizer update stays on one thread. */
-  private static final int MIN_UPDATE_PIECE = 1 << 16;
+  private static final int MIN_UPDATE_PIECE = 1 << 15;
 
   private final int shards;
   private final Tape[] tapes;

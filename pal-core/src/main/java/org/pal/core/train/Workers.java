@@ -18,6 +18,11 @@ import java.util.function.IntConsumer;
  */
 public final class Workers {
   private static final Workers SHARED = new Workers();
+  /**
+   * Busy-wait iterations (tens of microseconds) before parking: a training step hands out work
+   * every few hundred microseconds, and a parked thread takes about as long to wake.
+   */
+  private static final int SPINS = 1 << 12;
 
   private final ReentrantLock lock = new ReentrantLock();
   private final List<Worker> threads = new ArrayList<>();
@@ -55,6 +60,7 @@ public final class Workers {
       } catch (Throwable e) {
         mine = e;
       }
+      for (int spin = 0; pending.get() > 0 && spin < SPINS; spin++) Thread.onSpinWait();
       while (pending.get() > 0) LockSupport.park(this);
       this.body = null;
       Throwable f = mine != null ? mine : failure;
@@ -84,6 +90,7 @@ public final class Workers {
     @Override
     public void run() {
       while (true) {
+        for (int spin = 0; !go && spin < SPINS; spin++) Thread.onSpinWait();
         while (!go) LockSupport.park(this);
         go = false;
         try {
