@@ -139,8 +139,8 @@ final class BenchCommand implements Runnable {
         best = Math.max(best, rate);
       }
       double warmSecs = (System.nanoTime() - warmStart) / 1e9;
-      // plateau: three rounds in a row without a new high (by more than PLATEAU), after at least five
-      if ((warm.size() >= 5 && sinceBest >= 3) || warm.size() >= 60 || warmSecs > 120) break;
+      // plateau: three rounds in a row without a new high (by more than PLATEAU), after at least ten
+      if ((warm.size() >= 10 && sinceBest >= 3) || warm.size() >= 60 || warmSecs > 120) break;
     }
     double warmSeconds = (System.nanoTime() - warmStart) / 1e9;
     // a quarter to spare: a timed run may be faster than the warm-up's best round
