@@ -1,38 +1,50 @@
 #!/usr/bin/env bash
 # Side-by-side training throughput: PAL (pal bench) against the PyTorch yardstick
-# ../shared/bench/palb_reference_torch.py, alternating runs in one sitting so both see the same
-# machine state. Needs Debian's PyTorch: apt-get install -y python3-torch libopenblas0-pthread
-# Usage: bench/compare-with-torch.sh [rounds]   (run from the repository root after mvn package)
+# ../shared/bench/palb_reference_torch.py, alternating in one sitting so both see the same machine
+# state. Needs Debian's PyTorch: apt-get install -y python3-torch libopenblas0-pthread
+# Usage: bench/compare-with-torch.sh [rounds] [threads...]   (from the repository root after mvn package)
+#   rounds: default 3; threads: default "1 2"
+# Every figure is a median. PAL: each round is one `pal bench`, i.e. a warm-up until the figure stops
+# rising and 5 timed runs of >= 2 s (its median is that round's figure). PyTorch: each round is one
+# run of the yardstick timing 10 epochs of 51,200 pairs (S) or 2 of 10,240 (L), a few seconds each.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-3}
+shift || true
+threads=${*:-1 2}
 yardstick=../shared/bench/palb_reference_torch.py
 jar=pal-cli/target/pal.jar
 [ -f "$jar" ] || { echo "build first: mvn -B -q package -DskipTests" >&2; exit 2; }
 /usr/bin/python3 -c 'import torch' 2>/dev/null || { echo "PyTorch missing: apt-get install -y python3-torch libopenblas0-pthread" >&2; exit 2; }
 out=$(mktemp)
+torch_rate() { sed 's/.*"pairs_per_s": \([0-9]*\).*/\1/'; }
+pal_rate() { /usr/bin/python3 -c 'import json,sys; r=json.load(sys.stdin); print(r["median"], ",".join(map(str, r["runPairsPerSecond"])))'; }
 for r in $(seq "$rounds"); do
-  for t in 1 2; do
-    echo "torch S $t $(OMP_NUM_THREADS=$t /usr/bin/python3 $yardstick --D 384 --d 16 --k 4 --pairs 51200 --threads $t | sed 's/.*"pairs_per_s": \([0-9]*\).*/\1/')" >> "$out"
-    echo "pal S $t $(OMP_NUM_THREADS=$t java -jar $jar bench --workload S --threads $t | grep pairsPerSecond | tr -dc 0-9)" >> "$out"
-    echo "torch L $t $(OMP_NUM_THREADS=$t /usr/bin/python3 $yardstick --D 1024 --d 512 --k 2 --pairs 10240 --threads $t | sed 's/.*"pairs_per_s": \([0-9]*\).*/\1/')" >> "$out"
-    echo "pal L $t $(OMP_NUM_THREADS=$t java -jar $jar bench --workload L --threads $t | grep pairsPerSecond | tr -dc 0-9)" >> "$out"
+  for t in $threads; do
+    echo "torch S $t $(OMP_NUM_THREADS=$t /usr/bin/python3 $yardstick --D 384 --d 16 --k 4 --pairs 51200 --epochs 10 --threads $t | torch_rate) -" >> "$out"
+    echo "pal S $t $(OMP_NUM_THREADS=1 java -jar $jar bench --workload S --threads $t | pal_rate)" >> "$out"
+    echo "torch L $t $(OMP_NUM_THREADS=$t /usr/bin/python3 $yardstick --D 1024 --d 512 --k 2 --pairs 10240 --epochs 2 --threads $t | torch_rate) -" >> "$out"
+    echo "pal L $t $(OMP_NUM_THREADS=1 java -jar $jar bench --workload L --threads $t | pal_rate)" >> "$out"
   done
 done
-python3 - "$out" <<'PY'
+/usr/bin/python3 - "$out" <<'PY'
 import sys, statistics, collections
 runs = collections.defaultdict(list)
 for line in open(sys.argv[1]):
-    who, w, t, v = line.split()
+    who, w, t, v, _ = line.split()
     runs[(who, w, int(t))].append(int(v))
-print("| workload | threads | PyTorch pairs/s (runs) | PAL pairs/s (runs) | PAL / PyTorch (medians) |")
-print("| --- | ---: | --- | --- | ---: |")
+threads = sorted({t for (_, _, t) in runs})
+med = lambda xs: statistics.median(xs)
+print("| workload | threads | PyTorch pairs/s: median (rounds) | PAL pairs/s: median (rounds' medians) | PAL / PyTorch | PAL / PAL at 1 thread |")
+print("| --- | ---: | --- | --- | ---: | ---: |")
 for w in "SL":
-    for t in (1, 2):
+    for t in threads:
         a, b = runs[("torch", w, t)], runs[("pal", w, t)]
-        print(f"| {w} | {t} | {statistics.median(a):,.0f} ({', '.join(f'{x:,}' for x in a)}) | {statistics.median(b):,.0f} ({', '.join(f'{x:,}' for x in b)}) | {statistics.median(b)/statistics.median(a):.2f} |")
-    bt = max(statistics.median(runs[("torch", w, t)]) for t in (1, 2))
-    bp = max(statistics.median(runs[("pal", w, t)]) for t in (1, 2))
-    print(f"| {w} | best of each | {bt:,.0f} | {bp:,.0f} | {bp/bt:.2f} |")
+        base = med(runs[("pal", w, threads[0])])
+        print(f"| {w} | {t} | {med(a):,.0f} ({', '.join(f'{x:,}' for x in a)}) | {med(b):,.0f} ({', '.join(f'{x:,}' for x in b)}) "
+              f"| {med(b)/med(a):.2f} | {med(b)/base:.2f} |")
+    bt = max(med(runs[("torch", w, t)]) for t in threads)
+    bp = max(med(runs[("pal", w, t)]) for t in threads)
+    print(f"| {w} | best of each | {bt:,.0f} | {bp:,.0f} | {bp/bt:.2f} | |")
 PY
 rm -f "$out"

@@ -30,7 +30,7 @@ final class AdaptCommand implements Runnable {
   @Option(names = "--update", description = "refit users the model already has (otherwise they are refused)") boolean update;
   @Option(names = "--data-root", description = "folder that image: and npy: paths resolve in (default: the comparisons file's folder)") Path dataRoot;
   @Option(names = "--accept-encoder", description = "JSON embedder config to use instead of the one the model records") Path acceptEncoder;
-  @Option(names = "--threads") Integer threads;
+  @Option(names = "--threads", description = PalCommand.THREADS) Integer threads;
 
   @Override
   public void run() {

@@ -39,23 +39,26 @@ import picocli.CommandLine.Option;
 final class BenchCommand implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
   @Option(names = "--workload", required = true, description = "S (D=384, d=16, K=4), L (D=1024, d=512, K=2) or memory") String workload;
-  @Option(names = "--pairs", description = "pairs per timed epoch (default: 51200 for S, 10240 for L, as the yardstick)") Integer pairs;
-  @Option(names = "--threads", description = "ND4J/BLAS threads (default: OMP_NUM_THREADS or 1)") Integer threads;
+  @Option(names = "--pairs", description = "training pairs (one epoch; default: 51200 for S, 10240 for L, as the yardstick); a timed run trains as many epochs as last --min-seconds") Integer pairs;
+  @Option(names = "--runs", defaultValue = "5", description = "timed runs after the warm-up (default ${DEFAULT-VALUE}); min, median and max are reported") int runs;
+  @Option(names = "--min-seconds", defaultValue = "2", description = "each timed run lasts at least this long (default ${DEFAULT-VALUE})") double minSeconds;
+  @Option(names = "--threads", description = PalCommand.THREADS) Integer threads;
   @Option(names = "--comparisons", defaultValue = "40000000", description = "memory workload: comparisons (default ${DEFAULT-VALUE})") int comparisons;
   @Option(names = "--sentences", defaultValue = "2000", description = "embed workload: sentences (default ${DEFAULT-VALUE})") int sentences;
-  @Option(names = "--seconds", defaultValue = "2", description = "score workload: seconds per timed run (5 runs after a warm-up; default ${DEFAULT-VALUE})") double seconds;
   @Option(names = "--steps", defaultValue = "200", description = "memory workload: mini-batches to train (default ${DEFAULT-VALUE})") int steps;
 
   @Override
   public void run() {
     PalCommand.configureThreads(threads);
+    if (runs < 1) throw PalException.badInput("--runs", runs, "must be at least 1");
+    if (!(minSeconds > 0)) throw PalException.badInput("--min-seconds", minSeconds, "must be positive");
     Map<String, Object> out = switch (workload) {
       case "S", "s" -> throughput("S", 384, 16, 4, pairs != null ? pairs : 51200);
       case "L", "l" -> throughput("L", 1024, 512, 2, pairs != null ? pairs : 10240);
       case "memory" -> memory();
       case "embed" -> embed();
       case "records" -> records();
-      case "score" -> ScoreBench.run(seconds);
+      case "score" -> ScoreBench.run(minSeconds);
       default -> throw PalException.badInput("--workload", workload, "valid workloads: [S, L, memory, embed, records, score]");
     };
     spec.commandLine().getOut().println(Json.write(out));
@@ -101,26 +104,82 @@ final class BenchCommand implements Runnable {
     return new SplitDataset(d, seen, new int[0], train, val, new int[0], new int[0]);
   }
 
+  /**
+   * Warm-up rounds until the figure stops rising, then {@code runs} timed runs of at least
+   * {@code minSeconds} each on fresh models (same seed): min, median and max pairs/s.
+   */
   private Map<String, Object> throughput(String name, int dim, int d, int k, int n) {
     Pal pal = Pal.load();
+    int workers = org.pal.core.tensor.Threads.workers();
     SplitDataset data = randomData(n, dim, 1000, 256, 1);
-    // warm-up: JIT, pools and BLAS on 4 batches, as the yardstick
-    SplitDataset warm = new SplitDataset(data.data(), data.seenUsers(), new int[0], java.util.Arrays.copyOf(data.train(), 4 * 256),
-        data.validation(), new int[0], new int[0]);
+    // warm-up on a throwaway model: rounds of a few mini-batches, the same code paths as the timed runs
     PalModel w = PalModel.build(pal.registry(), palB(d, k, 1), dim, dim, data.ids(data.seenUsers()), DataType.FLOAT);
-    new Trainer(w.config().trainer(), null).fit(w, warm, null, false);
-    PalModel m = PalModel.build(pal.registry(), palB(d, k, 1), dim, dim, data.ids(data.seenUsers()), DataType.FLOAT);
-    TrainResult r = new Trainer(m.config().trainer(), null).fit(m, data, null, false);
+    List<Long> warm = new ArrayList<>();
+    // a round: short fits of up to 50 mini-batches (each with its validation pass, as an epoch of the
+    // timed runs has) until half a second has passed; its figure is pairs trained / seconds training
+    int steps = Math.max(1, Math.min(n / 256, 50));
+    TrainerSpec ws = w.config().trainer();
+    ws = new TrainerSpec(1, ws.batchSize(), ws.seed(), 0, ws.groups(), null, null, steps, workers);
+    long warmStart = System.nanoTime();
+    double best = 0;
+    int sinceBest = 0;
+    while (true) {
+      double trained = 0, seconds = 0;
+      while (seconds < 0.5) {
+        TrainResult r = new Trainer(ws, null).fit(w, data, null, false);
+        trained += r.pairsPerSecond() * r.trainSeconds();
+        seconds += r.trainSeconds();
+      }
+      double rate = trained / seconds;
+      warm.add(Math.round(rate));
+      if (rate > best * (1 + PLATEAU)) {
+        best = rate;
+        sinceBest = 0;
+      } else {
+        sinceBest++;
+        best = Math.max(best, rate);
+      }
+      double warmSecs = (System.nanoTime() - warmStart) / 1e9;
+      // plateau: three rounds in a row without a new high (by more than PLATEAU), after at least ten
+      if ((warm.size() >= 10 && sinceBest >= 3) || warm.size() >= 60 || warmSecs > 120) break;
+    }
+    double warmSeconds = (System.nanoTime() - warmStart) / 1e9;
+    // a quarter to spare: a timed run may be faster than the warm-up's best round
+    int epochs = (int) Math.max(1, Math.ceil(1.25 * minSeconds * best / n));
+    List<Long> rates = new ArrayList<>();
+    List<Double> secs = new ArrayList<>();
+    int params = 0;
+    for (int i = 0; i < runs; i++) {
+      PalModel m = PalModel.build(pal.registry(), palB(d, k, epochs), dim, dim, data.ids(data.seenUsers()), DataType.FLOAT);
+      params = m.params().size();
+      TrainResult r = new Trainer(m.config().trainer().withThreads(workers), null).fit(m, data, null, false);
+      rates.add(Math.round(r.pairsPerSecond()));
+      secs.add(Math.round(r.trainSeconds() * 100) / 100.0);
+    }
+    List<Long> sorted = new ArrayList<>(rates);
+    java.util.Collections.sort(sorted);
+    long median = sorted.size() % 2 == 1 ? sorted.get(sorted.size() / 2)
+        : Math.round((sorted.get(sorted.size() / 2 - 1) + sorted.get(sorted.size() / 2)) / 2.0);
     Map<String, Object> o = new LinkedHashMap<>();
     o.put("workload", name);
     o.put("D", dim); o.put("d", d); o.put("k", k); o.put("batch", 256); o.put("users", 1000);
-    o.put("params", m.params().size());
-    o.put("pairs", n);
-    o.put("seconds", r.trainSeconds());
-    o.put("pairsPerSecond", Math.round(r.pairsPerSecond()));
-    o.put("threads", threads != null ? threads : org.pal.core.tensor.Threads.fromEnvironment());
+    o.put("params", params);
+    o.put("threads", workers);
+    o.put("pairsPerEpoch", n);
+    o.put("warmupPairsPerSecond", warm);
+    o.put("warmupSeconds", Math.round(warmSeconds * 10) / 10.0);
+    o.put("epochsPerRun", epochs);
+    o.put("runSeconds", secs);
+    o.put("runPairsPerSecond", rates);
+    o.put("min", sorted.get(0));
+    o.put("median", median);
+    o.put("max", sorted.get(sorted.size() - 1));
+    o.put("pairsPerSecond", median);
     return o;
   }
+
+  /** A warm-up round counts as a new high only when it beats the best so far by more than this. */
+  private static final double PLATEAU = 0.03;
 
   private Map<String, Object> memory() {
     int n = comparisons, users = 40_000, promptsN = 4000, dim = 384;
@@ -163,6 +222,7 @@ final class BenchCommand implements Runnable {
     o.put("peakHeapBytesDuringTraining", peak);
     o.put("maxHeapBytes", Runtime.getRuntime().maxMemory());
     o.put("pairsPerSecond", Math.round(res.pairsPerSecond()));
+    o.put("threads", res.threads());
     return o;
   }
 

@@ -16,7 +16,7 @@ final class EvaluateCommand implements Runnable {
   @Option(names = "--model", required = true) Path model;
   @Option(names = "--data", required = true) Path data;
   @Option(names = "--shots", defaultValue = "20", description = "enrolment pairs per unseen user (default ${DEFAULT-VALUE})") int shots;
-  @Option(names = "--threads") Integer threads;
+  @Option(names = "--threads", description = PalCommand.THREADS) Integer threads;
 
   @Override
   public void run() {

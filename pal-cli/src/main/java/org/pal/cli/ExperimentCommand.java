@@ -69,7 +69,7 @@ final class ExperimentCommand implements Runnable {
     @Option(names = "--shots-curve", split = ",", description = "also measure unseen accuracy after these many enrolment comparisons") List<Integer> curve;
     @Option(names = "--out", description = "output directory (required)") Path out;
     @CommandLine.Mixin OutputOptions output = new OutputOptions();
-    @Option(names = "--threads", description = "ND4J/BLAS threads (default: OMP_NUM_THREADS or 1)") Integer threads;
+    @Option(names = "--threads", description = PalCommand.THREADS) Integer threads;
     /** Latent dimension of the model chosen by the data (no --config and no preset model). */
     int defaultDim = 16;
     /** While a run fills its staging directory: that directory, which {@link #out} points into; null otherwise. */
@@ -124,6 +124,7 @@ final class ExperimentCommand implements Runnable {
     TrainerSpec t = base.trainer();
     if (fromFile == null || o.epochs != null) t = t.withEpochs(o.epochs != null ? o.epochs : defaultEpochs);
     if (fromFile == null || o.batchSize != null) t = t.withBatchSize(o.batchSize != null ? o.batchSize : defaultBatch);
+    if (o.threads != null) t = t.withThreads(o.threads);
     base = base.withTrainer(t);
     Path dir = o.out;
     long firstSeed = plan.seeds().get(0);

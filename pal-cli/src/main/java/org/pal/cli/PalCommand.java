@@ -62,8 +62,19 @@ public final class PalCommand implements Runnable {
     }
   }
 
+  /** What {@code --threads} means in every command. */
+  static final String THREADS = "workers: each training mini-batch, evaluation and enrolment is split across them "
+      + "(default: the machine's cores, at most 8); with more than 1, BLAS runs single-threaded";
+
+  /**
+   * N workers, and the kernel threads that go with them: 1 when N > 1 (N x T threads would
+   * oversubscribe the cores), else OMP_NUM_THREADS or 1, as before workers existed.
+   */
   static void configureThreads(Integer threads) {
-    Threads.set(threads != null ? threads : Threads.fromEnvironment());
+    if (threads != null && threads < 1) throw PalException.badInput("--threads", threads, "must be at least 1");
+    int workers = threads != null ? threads : Threads.defaultWorkers();
+    Threads.setWorkers(workers);
+    Threads.set(workers > 1 ? 1 : Threads.fromEnvironment());
   }
 
   private static void quietNd4j() {

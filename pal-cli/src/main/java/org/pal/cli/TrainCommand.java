@@ -25,7 +25,7 @@ final class TrainCommand implements Runnable {
   @Option(names = "--resume", description = "continue from the newest checkpoint in --checkpoint-dir") boolean resume;
   @Option(names = "--epochs", description = "override trainer.epochs") Integer epochs;
   @Option(names = "--seed", description = "override trainer.seed") Long seed;
-  @Option(names = "--threads", description = "ND4J/BLAS threads (default: OMP_NUM_THREADS or 1)") Integer threads;
+  @Option(names = "--threads", description = PalCommand.THREADS) Integer threads;
 
   @Override
   public void run() {
@@ -34,6 +34,7 @@ final class TrainCommand implements Runnable {
     TrainerSpec t = cfg.trainer();
     if (epochs != null) t = t.withEpochs(epochs);
     if (seed != null) t = t.withSeed(seed);
+    if (threads != null) t = t.withThreads(threads);
     cfg = cfg.withTrainer(t);
     PalApi api = PalApi.create();
     Dataset d = api.dataset(data);

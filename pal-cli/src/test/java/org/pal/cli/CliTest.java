@@ -102,6 +102,22 @@ class CliTest {
   }
 
   @Test
+  void threadsSplitTrainingBitIdenticallyAndAreRecorded() throws Exception {
+    Path a = dir.resolve("threads-a"), b = dir.resolve("threads-b");
+    for (Path out : List.of(a, b)) {
+      Run t = pal("train", "--config", config.toString(), "--data", data.toString(), "--out", out.toString(), "--epochs", "5", "--threads", "3");
+      assertThat(t.code()).as(t.err()).isZero();
+    }
+    assertThat(Json.readTree(a.resolve("pal-model.json")).at("/provenance/extra/train/threads").asInt()).isEqualTo(3);
+    for (String f : List.of("params/users.npy", "params/prototypes.npy")) {
+      assertThat(Files.readAllBytes(b.resolve(f))).as(f).isEqualTo(Files.readAllBytes(a.resolve(f)));
+    }
+    Run zero = pal("train", "--config", config.toString(), "--data", data.toString(), "--out", dir.resolve("threads-0").toString(), "--threads", "0");
+    assertThat(zero.code()).isEqualTo(2);
+    assertThat(zero.err()).contains("--threads = 0").contains("at least 1");
+  }
+
+  @Test
   void resumeContinuesFromTheLastCheckpoint() {
     Path model = dir.resolve("resumed"), ck = dir.resolve("ck");
     Run first = pal("train", "--config", config.toString(), "--data", data.toString(), "--out", model.toString(), "--epochs", "3", "--checkpoint-dir", ck.toString());

@@ -39,8 +39,9 @@ class TrainerChecksTest {
         split.ids(split.seenUsers()), dtype);
   }
 
+  // one worker: a recorded run must not depend on the machine's core count (results are bit-identical per worker count)
   private static final String RECORDED = "{\"model\":{\"type\":\"pal-b\",\"k\":2,\"dim\":3,\"itemProjector\":{\"type\":\"mlp\",\"layers\":2,\"dropout\":0.2}},"
-      + "\"simplex\":{\"type\":\"gumbel-softmax\"},\"trainer\":{\"epochs\":3,\"batchSize\":10,\"seed\":4,"
+      + "\"simplex\":{\"type\":\"gumbel-softmax\"},\"trainer\":{\"threads\":1,\"epochs\":3,\"batchSize\":10,\"seed\":4,"
       + "\"groups\":{\"mapping\":{\"lr\":0.02},\"prototypes\":{\"lr\":0.02},\"users\":{\"lr\":0.05}}}}";
 
   /**

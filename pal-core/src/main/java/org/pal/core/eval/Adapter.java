@@ -3,14 +3,13 @@ package org.pal.core.eval;
 import java.util.Random;
 import org.pal.core.PalException;
 import org.pal.core.data.PreferenceDataset;
-import org.pal.core.model.Batch;
 import org.pal.core.model.PalModel;
 import org.pal.core.tensor.Param;
 import org.pal.core.tensor.ParamStore;
-import org.pal.core.tensor.Tape;
-import org.pal.core.tensor.Var;
+import org.pal.core.tensor.Threads;
 import org.pal.core.train.Adam;
 import org.pal.core.train.AdaptSpec;
+import org.pal.core.train.DataParallel;
 import org.pal.core.train.GroupSpec;
 import org.pal.core.train.Trainer;
 
@@ -36,14 +35,24 @@ public final class Adapter {
    */
   public static ParamStore enrol(PalModel model, PreferenceDataset data, int[] train, int[] validation, int[] row,
                                  int nUsers, AdaptSpec spec, long seed) {
+    return enrol(model, data, train, validation, row, nUsers, spec, seed, Threads.workers());
+  }
+
+  /**
+   * The same with each mini-batch split across {@code threads} data-parallel workers (see
+   * {@link DataParallel}): bit-identical for a given number of threads, and 1 is the sequential loop.
+   */
+  public static ParamStore enrol(PalModel model, PreferenceDataset data, int[] train, int[] validation, int[] row,
+                                 int nUsers, AdaptSpec spec, long seed, int threads) {
     if (train.length == 0) throw PalException.badInput("adaptation pairs", 0, "each new user needs at least one comparison to enrol");
     ParamStore table = model.newUserTable(nUsers);
     Param users = table.get(PalModel.USERS);
     boolean wasFrozen = model.params().params().get(0).frozen();
     model.params().freeze(true);
-    try {
+    int shards = Math.max(1, Math.min(threads, spec.batchSize()));
+    try (Threads.Scope kernels = shards > 1 ? Threads.singleThreadedKernels() : null) {
       Adam adam = new Adam(table, g -> new GroupSpec(spec.lr(), 0.0));
-      Tape tape = new Tape(table.dtype());
+      DataParallel workers = new DataParallel(table, shards);
       table.zeroGrad(); // Adam.step leaves them zeroed from here on
       int[] order = train.clone();
       double bestLoss = Double.POSITIVE_INFINITY;
@@ -54,13 +63,10 @@ public final class Adapter {
         Trainer.shuffle(order, new Random(Trainer.mix(seed, epoch, 7)));
         for (int from = 0; from < order.length; from += spec.batchSize()) {
           int to = Math.min(order.length, from + spec.batchSize());
-          tape.reset();
-          Batch b = Batch.gather(tape, data, order, from, to, row);
-          Var loss = model.loss(tape, model.margins(tape, b, users, null), b);
-          tape.backward(loss);
-          adam.step();
+          workers.lossAndGradient(model, data, order, from, to, row, users, s -> null);
+          workers.step(adam);
         }
-        double vl = loss(model, data, selection, row, users, tape);
+        double vl = workers.loss(model, data, selection, 0, selection.length, row, users);
         if (vl < bestLoss - 1e-9) {
           bestLoss = vl;
           best = table.flatValue().toDoubleArray();
@@ -73,18 +79,6 @@ public final class Adapter {
       return table;
     } finally {
       model.params().freeze(wasFrozen);
-    }
-  }
-
-  private static double loss(PalModel model, PreferenceDataset data, int[] idx, int[] row, Param users, Tape tape) {
-    tape.reset();
-    tape.noGrad(true);
-    try {
-      Batch b = Batch.gather(tape, data, idx, 0, idx.length, row);
-      return model.loss(tape, model.margins(tape, b, users, null), b).scalar();
-    } finally {
-      tape.noGrad(false);
-      tape.reset();
     }
   }
 }

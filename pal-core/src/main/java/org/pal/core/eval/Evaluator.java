@@ -11,8 +11,10 @@ import org.pal.core.model.PalModel;
 import org.pal.core.tensor.Param;
 import org.pal.core.tensor.ParamStore;
 import org.pal.core.tensor.Tape;
+import org.pal.core.tensor.Threads;
 import org.pal.core.tensor.Var;
 import org.pal.core.train.AdaptSpec;
+import org.pal.core.train.Workers;
 
 /**
  * The paper's three accuracies (Section 3.3.1): seen (new pairs of training users), unseen few-shot
@@ -26,50 +28,77 @@ public final class Evaluator {
 
   public record Accuracies(double seen, double unseenFewShot, double zeroShot, int seenPairs, int unseenTestPairs) {}
 
-  /** Accuracy on pairs {@code idx}; user rows from {@code userRow} into {@code table}. */
+  /**
+   * Accuracy on pairs {@code idx}; user rows from {@code userRow} into {@code table}. Chunks of pairs
+   * are scored by {@link Threads#workers()} workers at once (a count of correct signs: the same for
+   * any number of workers).
+   */
   public static double accuracy(PalModel model, PreferenceDataset data, int[] idx, int[] userRow, Param table) {
-    return accuracy(model, data, idx, userRow, table, new Tape(model.params().dtype()));
+    return accuracy(model, data, idx, userRow, table, tapes(model, chunks(idx.length)));
   }
 
   /** The same on a caller's tape (the trainer's: its pooled buffers are reused every epoch); leaves it reset. */
   public static double accuracy(PalModel model, PreferenceDataset data, int[] idx, int[] userRow, Param table, Tape tape) {
-    if (idx.length == 0) return Double.NaN;
-    tape.noGrad(true);
-    try {
-      return countCorrect(model, data, idx, userRow, table, tape) / (double) idx.length;
-    } finally {
-      tape.noGrad(false);
-      tape.reset();
-    }
+    return accuracy(model, data, idx, userRow, table, new Tape[] {tape});
   }
 
-  private static long countCorrect(PalModel model, PreferenceDataset data, int[] idx, int[] userRow, Param table, Tape tape) {
-    long correct = 0;
-    for (int from = 0; from < idx.length; from += EVAL_BATCH) {
-      int to = Math.min(idx.length, from + EVAL_BATCH);
-      tape.reset();
+  /** The same with one worker per tape (a trainer's data-parallel tapes); leaves them reset. */
+  public static double accuracy(PalModel model, PreferenceDataset data, int[] idx, int[] userRow, Param table, Tape[] tapes) {
+    if (idx.length == 0) return Double.NaN;
+    return countCorrect(idx.length, tapes, (tape, from, to) -> {
       Batch b = Batch.gather(tape, data, idx, from, to, userRow);
-      Var m = model.margins(tape, b, table, null);
-      correct += countCorrect(m, b);
-    }
-    return correct;
+      return countCorrect(model.margins(tape, b, table, null), b);
+    }) / (double) idx.length;
   }
 
   /** Accuracy when every pair uses the same explicit weights (zero-shot). */
   public static double accuracyWithWeights(PalModel model, PreferenceDataset data, int[] idx, double[] w) {
     if (idx.length == 0) return Double.NaN;
-    Tape tape = new Tape(model.params().dtype()).noGrad(true);
-    long correct = 0;
-    for (int from = 0; from < idx.length; from += EVAL_BATCH) {
-      int to = Math.min(idx.length, from + EVAL_BATCH);
-      tape.reset();
+    return countCorrect(idx.length, tapes(model, chunks(idx.length)), (tape, from, to) -> {
       Batch b = Batch.gather(tape, data, idx, from, to, null); // explicit weights: user rows are not used
       double[][] ws = new double[to - from][];
       java.util.Arrays.fill(ws, w);
-      Var m = model.marginsWithWeights(tape, b, model.constantWeights(tape, ws), null);
-      correct += countCorrect(m, b);
+      return countCorrect(model.marginsWithWeights(tape, b, model.constantWeights(tape, ws), null), b);
+    }) / (double) idx.length;
+  }
+
+  private interface Chunk {
+    long correct(Tape tape, int from, int to);
+  }
+
+  private static int chunks(int pairs) {
+    return (pairs + EVAL_BATCH - 1) / EVAL_BATCH;
+  }
+
+  /** One fresh tape per worker that has a chunk to score. */
+  private static Tape[] tapes(PalModel model, int chunks) {
+    Tape[] t = new Tape[Math.max(1, Math.min(Threads.workers(), chunks))];
+    for (int i = 0; i < t.length; i++) t[i] = new Tape(model.params().dtype());
+    return t;
+  }
+
+  /** Scores chunks of EVAL_BATCH pairs; worker w takes chunks w, w + W, w + 2W, ... on tapes[w]. */
+  private static long countCorrect(int pairs, Tape[] tapes, Chunk chunk) {
+    int nChunks = chunks(pairs), workers = Math.min(tapes.length, nChunks);
+    long[] correct = new long[workers];
+    try (Threads.Scope kernels = workers > 1 ? Threads.singleThreadedKernels() : null) {
+      Workers.shared().run(workers, w -> {
+        Tape tape = tapes[w];
+        tape.noGrad(true);
+        try {
+          for (int c = w; c < nChunks; c += workers) {
+            tape.reset();
+            correct[w] += chunk.correct(tape, c * EVAL_BATCH, Math.min(pairs, (c + 1) * EVAL_BATCH));
+          }
+        } finally {
+          tape.noGrad(false);
+          tape.reset();
+        }
+      });
     }
-    return correct / (double) idx.length;
+    long sum = 0;
+    for (long c : correct) sum += c;
+    return sum;
   }
 
   private static long countCorrect(Var margins, Batch b) {

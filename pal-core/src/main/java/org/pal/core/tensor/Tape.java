@@ -26,13 +26,24 @@ public final class Tape {
   private final List<Mat> inUse = new ArrayList<>();
   private final Map<Long, ArrayDeque<Mat>> pool = new HashMap<>();
   private final Blas blas;
+  /** Where parameter gradients go instead of their store's buffer (a data-parallel worker), or null. */
+  private final GradBuffer grads;
 
   private boolean noGrad;
 
   public Tape(DataType dtype) {
+    this(dtype, null);
+  }
+
+  /**
+   * A tape whose parameter gradients accumulate into {@code grads} (when not null) instead of their
+   * store's buffer; parameter values are still read from the store.
+   */
+  public Tape(DataType dtype, GradBuffer grads) {
     if (dtype != DataType.FLOAT && dtype != DataType.DOUBLE) throw PalException.internal("tapes run FLOAT or DOUBLE, not " + dtype);
     this.dtype = dtype;
     this.blas = new Blas(dtype == DataType.FLOAT);
+    this.grads = grads;
   }
 
   /** In no-grad mode parameters enter as constants and nothing is recorded (evaluation, scoring). */
@@ -93,7 +104,8 @@ public final class Tape {
   public Var param(Param p) {
     if (p.value == null) throw PalException.internal("parameter " + p.name() + " used before its store was sealed");
     checkType(p.value);
-    return p.frozen || noGrad ? new Var(p.value, false, null) : new Var(p.value, true, p);
+    if (p.frozen || noGrad) return new Var(p.value, false, null);
+    return new Var(p.value, true, grads == null ? p : grads.target(p));
   }
 
   private void checkType(Mat m) {
@@ -749,9 +761,17 @@ public final class Tape {
 
   /** Back-propagates from a scalar: seeds d(loss)/d(loss) = 1 and runs the record in reverse. */
   public void backward(Var loss) {
+    backward(loss, 1.0);
+  }
+
+  /**
+   * Back-propagates {@code weight * loss}: a data-parallel shard of n_s of a batch's n pairs passes
+   * n_s / n, so that the shards' gradients add up to the gradient of the whole batch's mean loss.
+   */
+  public void backward(Var loss, double weight) {
     if (loss.rows() != 1 || loss.cols() != 1) throw PalException.internal("backward needs a 1x1 loss, got " + loss.rows() + "x" + loss.cols());
     if (!loss.requiresGrad) return;
-    gradOf(loss).set(0, 1.0);
+    gradOf(loss).set(0, weight);
     for (int i = backs.size() - 1; i >= 0; i--) backs.get(i).run();
   }
 }

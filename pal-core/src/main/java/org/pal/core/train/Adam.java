@@ -58,6 +58,60 @@ public final class Adam {
   }
 
   /**
+   * A step on the store's gradient plus {@code addends} (data-parallel workers' gradients, same
+   * layout), added in array order element by element, so the sum does not depend on how the work is
+   * split; {@code tasks} workers each update one contiguous piece of every group. Leaves the store's
+   * gradient and every addend zeroed.
+   */
+  public void step(Mat[] addends, int tasks) {
+    step++;
+    store.markGradsZero();
+    Mat p = store.flatValue(), g = store.flatGrad();
+    double bc1 = 1 - Math.pow(B1, step), bc2 = 1 - Math.pow(B2, step);
+    Workers.shared().run(tasks, t -> {
+      for (int r = 0; r < ranges.size(); r++) {
+        long[] range = ranges.get(r);
+        GroupSpec s = specs.get(r);
+        double lr = s.lr(), wd = s.weightDecay(), stepSize = lr / bc1, sqrtBc2 = Math.sqrt(bc2);
+        int len = (int) (range[1] - range[0]);
+        int from = (int) range[0] + (int) ((long) len * t / tasks), to = (int) range[0] + (int) ((long) len * (t + 1) / tasks);
+        if (p.isFloat()) {
+          for (int lo = from; lo < to; lo += BLOCK) {
+            int hi = Math.min(to, lo + BLOCK);
+            for (Mat a : addends) foldFloat(g, a, lo, hi);
+            stepFloatRange(p, g, lo, hi, (float) wd, (float) stepSize, (float) sqrtBc2);
+          }
+        } else {
+          for (int i = from; i < to; i++) {
+            double gi = g.get(i);
+            for (Mat a : addends) { gi += a.get(i); a.set(i, 0); }
+            if (wd != 0) gi += wd * p.get(i);
+            double mi = B1 * m.get(i) + (1 - B1) * gi;
+            double vi = B2 * v.get(i) + (1 - B2) * gi * gi;
+            m.set(i, mi);
+            v.set(i, vi);
+            g.set(i, 0);
+            p.set(i, p.get(i) - stepSize * mi / (Math.sqrt(vi) / sqrtBc2 + EPS));
+          }
+        }
+      }
+    });
+  }
+
+  /** Elements per block of the fused fold-and-update: the block's arrays stay in L1 between the two passes. */
+  private static final int BLOCK = 1024;
+
+  /** g[lo..hi) += a[lo..hi), a[lo..hi) = 0. */
+  private static void foldFloat(Mat g, Mat a, int lo, int hi) {
+    if (a.offset() != 0) throw new IllegalStateException("flat buffers must start at 0");
+    float[] gf = g.floats(), af = a.floats();
+    for (int i = lo; i < hi; i++) {
+      gf[i] += af[i];
+      af[i] = 0;
+    }
+  }
+
+  /**
    * The float32 update on raw arrays, one pass that also zeroes the gradient for the next step; large
    * groups are split across {@link org.pal.core.tensor.Threads#parallelism()} threads (elements are
    * independent, so the result does not depend on the split).
@@ -91,6 +145,8 @@ public final class Adam {
   }
 
   public long steps() { return step; }
+  /** Number of parameters updated. */
+  public int size() { return m.size(); }
   public Mat firstMoment() { return m; }
   public Mat secondMoment() { return v; }
 

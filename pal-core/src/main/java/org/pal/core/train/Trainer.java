@@ -2,20 +2,22 @@ package org.pal.core.train;
 
 import java.nio.file.Path;
 import java.util.Random;
+import java.util.function.IntFunction;
 import org.pal.core.PalException;
 import org.pal.core.data.SplitDataset;
 import org.pal.core.eval.Evaluator;
-import org.pal.core.model.Batch;
 import org.pal.core.model.PalModel;
 import org.pal.core.tensor.Mat;
 import org.pal.core.tensor.Tape;
-import org.pal.core.tensor.Var;
+import org.pal.core.tensor.Threads;
 
 /**
  * Mini-batch Adam over seen users' training pairs, with per-group learning rates, validation every
  * epoch, early stopping, best-epoch selection on validation (never on test), a checkpoint per epoch
  * and resume. Every random draw of epoch e comes from generators seeded by (seed, e), so a resumed
- * run replays exactly what an uninterrupted one would have done.
+ * run replays exactly what an uninterrupted one would have done. Each mini-batch is split across
+ * {@link TrainerSpec#threads()} data-parallel workers ({@link DataParallel}); a run is bit-identical for
+ * a given number of them, and one is the plain sequential loop.
  */
 public final class Trainer {
   private final TrainerSpec spec;
@@ -80,6 +82,14 @@ public final class Trainer {
    *     killed before its first checkpoint starts over), refusing a checkpoint of another run
    */
   public TrainResult fit(PalModel model, SplitDataset split, Path checkpointDir, boolean resume) {
+    int shards = Math.min(spec.resolvedThreads(), spec.batchSize());
+    // N workers each calling a multi-threaded BLAS would oversubscribe the cores
+    try (Threads.Scope kernels = shards > 1 ? Threads.singleThreadedKernels() : null) {
+      return fit(model, split, checkpointDir, resume, shards);
+    }
+  }
+
+  private TrainResult fit(PalModel model, SplitDataset split, Path checkpointDir, boolean resume, int shards) {
     if (model.userIds().size() != split.seenUsers().length) {
       throw PalException.internal("model has " + model.userIds().size() + " user rows, split has " + split.seenUsers().length + " seen users");
     }
@@ -118,7 +128,8 @@ public final class Trainer {
         resumed = true;
       }
     }
-    Tape tape = new Tape(model.params().dtype());
+    DataParallel workers = new DataParallel(model.params(), shards);
+    Tape tape = workers.tapes()[0];
     model.params().zeroGrad(); // Adam.step leaves them zeroed from here on
     int[] train = new int[split.train().length];
     int n = train.length, bs = spec.batchSize();
@@ -129,6 +140,7 @@ public final class Trainer {
     while (epoch < spec.epochs() && !stopped) {
       Random shuffle = new Random(mix(spec.seed(), epoch, 1));
       Random noise = new Random(mix(spec.seed(), epoch, 2));
+      long noiseSeed = mix(spec.seed(), epoch, 2);
       // each epoch permutes the original order, so the permutation depends on (seed, epoch) only
       System.arraycopy(split.train(), 0, train, 0, n);
       shuffle(train, shuffle);
@@ -137,24 +149,23 @@ public final class Trainer {
       int limit = spec.stepsPerEpoch() == null ? n : (int) Math.min(n, (long) spec.stepsPerEpoch() * bs);
       for (int from = 0; from < limit; from += bs) {
         int to = Math.min(limit, from + bs);
-        tape.reset();
-        Batch b = Batch.gather(tape, data, train, from, to, userRow);
-        Var margins = model.margins(tape, b, model.users(), noise);
-        Var loss = model.loss(tape, margins, b);
-        double lv = loss.scalar();
+        // one worker draws from the epoch's stream, as the sequential trainer always did; several draw
+        // each from its own stream of (seed, epoch, step, shard), so no draw depends on thread timing
+        long step = batches;
+        IntFunction<Random> shardNoise = shards == 1 ? s -> noise : s -> new Random(mix(noiseSeed, step, s));
+        double lv = workers.lossAndGradient(model, data, train, from, to, userRow, model.users(), shardNoise);
         if (!Double.isFinite(lv)) {
           throw PalException.userInput("training diverged at epoch " + (epoch + 1) + " (loss " + lv + "); lower the learning rates in trainer.groups or check the embeddings for huge values");
         }
         lossSum += lv;
         batches++;
-        tape.backward(loss);
-        adam.step();
+        workers.step(adam);
         pairsSeen += to - from;
       }
       epoch++;
       lastLoss = lossSum / batches;
       tape.reset();
-      double acc = Evaluator.accuracy(model, data, split.validation(), userRow, model.users(), tape);
+      double acc = Evaluator.accuracy(model, data, split.validation(), userRow, model.users(), workers.tapes());
       if (acc > bestAcc) {
         bestAcc = acc;
         bestEpoch = epoch;
@@ -174,6 +185,6 @@ public final class Trainer {
     }
     double secs = (System.nanoTime() - t0) / 1e9;
     for (int i = 0; i < nParams; i++) flat.set(i, best[i]);
-    return new TrainResult(epoch, bestEpoch, bestAcc, lastLoss, secs, pairsSeen / Math.max(secs, 1e-9), resumed);
+    return new TrainResult(epoch, bestEpoch, bestAcc, lastLoss, secs, pairsSeen / Math.max(secs, 1e-9), resumed, shards);
   }
 }

@@ -1,0 +1,133 @@
+package org.pal.core.train;
+
+import java.util.Random;
+import java.util.function.IntFunction;
+import org.pal.core.PalException;
+import org.pal.core.data.PreferenceDataset;
+import org.pal.core.model.Batch;
+import org.pal.core.model.PalModel;
+import org.pal.core.tensor.GradBuffer;
+import org.pal.core.tensor.Mat;
+import org.pal.core.tensor.Param;
+import org.pal.core.tensor.ParamStore;
+import org.pal.core.tensor.Tape;
+import org.pal.core.tensor.Var;
+
+/**
+ * Data parallelism inside a training step. A mini-batch of n pairs is cut into N contiguous shards
+ * (shard s holds pairs [n s / N, n (s + 1) / N)); worker s runs forward and backward of its shard on
+ * its own tape, reading the shared parameters in place, with the backward pass weighted by n_s / n so
+ * that the shards' gradients add up to the gradient of the batch's mean loss. Worker 0 accumulates
+ * into the store's own gradient, worker s &gt; 0 into a private {@link GradBuffer}; the optimizer
+ * adds the buffers to the store's gradient in the order 1, ..., N-1 ({@link Adam#step(Mat[], int)}).
+ * Nothing depends on thread timing, so a run is bit-identical for a given N; with N = 1 it is the
+ * plain sequential step.
+ */
+public final class DataParallel {
+  /** Parameters per worker below which the optimizer update stays on one thread. */
+  private static final int MIN_UPDATE_PIECE = 1 << 15;
+
+  private final int shards;
+  private final Tape[] tapes;
+  private final GradBuffer[] buffers;
+  private final Mat[] addends;
+  private final double[] losses;
+
+  /** @param store the parameters being trained (others the model reads are frozen constants) */
+  public DataParallel(ParamStore store, int shards) {
+    if (shards < 1) throw PalException.badInput("threads", shards, "must be at least 1");
+    this.shards = shards;
+    this.tapes = new Tape[shards];
+    this.buffers = new GradBuffer[shards];
+    this.addends = new Mat[shards - 1];
+    this.losses = new double[shards];
+    tapes[0] = new Tape(store.dtype());
+    for (int s = 1; s < shards; s++) {
+      buffers[s] = new GradBuffer(store);
+      addends[s - 1] = buffers[s].flat();
+      tapes[s] = new Tape(store.dtype(), buffers[s]);
+    }
+  }
+
+  public int shards() {
+    return shards;
+  }
+
+  /** One tape per worker; tape 0 is an ordinary tape (for validation and the like between steps). */
+  public Tape[] tapes() {
+    return tapes;
+  }
+
+  /** Workers' gradients still to be added to the store's: for {@link Adam#step(Mat[], int)}, which zeroes them. */
+  public Mat[] addends() {
+    return addends;
+  }
+
+  /**
+   * One optimizer step on the whole batch's gradient: the workers' gradients are added to the
+   * store's in worker order inside the update, and every buffer is left zeroed for the next step.
+   */
+  public void step(Adam adam) {
+    if (shards == 1) {
+      adam.step();
+      return;
+    }
+    // the update is element-wise: split it only where a piece is worth a thread's wake-up
+    adam.step(addends, Math.min(shards, 1 + adam.size() / MIN_UPDATE_PIECE));
+    for (int s = 1; s < shards; s++) buffers[s].markZero();
+  }
+
+  /** First pair of shard s of [from, to) cut into {@code shards} contiguous pieces. */
+  public static int shardStart(int from, int to, int shards, int s) {
+    return from + (int) ((long) (to - from) * s / shards);
+  }
+
+  /**
+   * Loss of pairs {@code idx[from..to)} (the mean over them) and its gradient: the store's gradient
+   * holds worker 0's part, {@link #addends()} the others' until the optimizer folds them in.
+   *
+   * @param noise the random stream of each shard (dropout, Gumbel noise)
+   */
+  public double lossAndGradient(PalModel model, PreferenceDataset data, int[] idx, int from, int to, int[] userRow,
+                                Param table, IntFunction<Random> noise) {
+    int n = to - from;
+    Workers.shared().run(shards, s -> {
+      int lo = shardStart(from, to, shards, s), hi = shardStart(from, to, shards, s + 1);
+      losses[s] = 0;
+      if (lo == hi) return;
+      Tape tape = tapes[s];
+      tape.reset();
+      Batch b = Batch.gather(tape, data, idx, lo, hi, userRow);
+      Var loss = model.loss(tape, model.margins(tape, b, table, noise.apply(s)), b);
+      double w = (double) (hi - lo) / n;
+      tape.backward(loss, w);
+      losses[s] = w * loss.scalar();
+    });
+    double sum = 0;
+    for (int s = 0; s < shards; s++) sum += losses[s];
+    return sum;
+  }
+
+  /** Mean loss of pairs {@code idx[from..to)} without gradients (evaluation mode: no noise); leaves the tapes reset. */
+  public double loss(PalModel model, PreferenceDataset data, int[] idx, int from, int to, int[] userRow, Param table) {
+    int n = to - from;
+    Workers.shared().run(shards, s -> {
+      int lo = shardStart(from, to, shards, s), hi = shardStart(from, to, shards, s + 1);
+      losses[s] = 0;
+      if (lo == hi) return;
+      Tape tape = tapes[s];
+      tape.reset();
+      tape.noGrad(true);
+      try {
+        Batch b = Batch.gather(tape, data, idx, lo, hi, userRow);
+        losses[s] = (double) (hi - lo) / n * model.loss(tape, model.margins(tape, b, table, null), b).scalar();
+      } finally {
+        tape.noGrad(false);
+        tape.reset();
+      }
+    });
+    double sum = 0;
+    for (int s = 0; s < shards; s++) sum += losses[s];
+    return sum;
+  }
+}

@@ -1,0 +1,149 @@
+package org.pal.models;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.pal.core.config.ComponentRegistry;
+import org.pal.core.config.Pal;
+import org.pal.core.config.PalConfig;
+import org.pal.core.data.SplitDataset;
+import org.pal.core.eval.Adapter;
+import org.pal.core.eval.Evaluator;
+import org.pal.core.model.Batch;
+import org.pal.core.model.PalModel;
+import org.pal.core.tensor.Mat;
+import org.pal.core.tensor.Tape;
+import org.pal.core.testing.TinyData;
+import org.pal.core.train.Adam;
+import org.pal.core.train.DataParallel;
+import org.pal.core.train.TrainResult;
+import org.pal.core.train.Trainer;
+import org.pal.core.train.TrainerSpec;
+
+/** Data-parallel training: bit-identical for a given number of threads, and 1 thread is the sequential loop. */
+class ParallelTrainingTest {
+  private final ComponentRegistry registry = Pal.load().registry();
+  /** Dropout and Gumbel noise: every random draw of a step must come from the right stream. */
+  private static final String PAL_B = "{\"model\":{\"type\":\"pal-b\",\"k\":2,\"dim\":6,\"itemProjector\":{\"type\":\"mlp\",\"layers\":2,\"dropout\":0.1}},"
+      + "\"simplex\":{\"type\":\"gumbel-softmax\"},\"trainer\":{\"epochs\":6,\"batchSize\":32,\"seed\":4}}";
+
+  private PalModel model(String json, SplitDataset split, DataType dtype) {
+    return PalModel.build(registry, PalConfig.parse(json), split.data().items().dim(), split.data().promptDim(),
+        split.ids(split.seenUsers()), dtype);
+  }
+
+  private static TrainResult fit(PalModel m, SplitDataset s, int threads) {
+    return new Trainer(m.config().trainer().withThreads(threads), null).fit(m, s, null, false);
+  }
+
+  @Test
+  void aGivenNumberOfThreadsGivesBitIdenticalRuns() {
+    SplitDataset split = TinyData.make(10, 0, 40, 5, 3, 2);
+    for (int threads : new int[] {2, 3, 5}) {
+      PalModel a = model(PAL_B, split, DataType.FLOAT), b = model(PAL_B, split, DataType.FLOAT);
+      TrainResult ra = fit(a, split, threads), rb = fit(b, split, threads);
+      assertThat(ra.threads()).isEqualTo(threads);
+      assertThat(b.params().flatValue().toFloatArray()).as("%d threads", threads).containsExactly(a.params().flatValue().toFloatArray());
+      assertThat(rb.finalTrainLoss()).isEqualTo(ra.finalTrainLoss());
+    }
+  }
+
+  @Test
+  void oneThreadIsTheSequentialLoop() {
+    SplitDataset split = TinyData.make(10, 0, 40, 5, 3, 2);
+    // the trainer's loop as it was before data parallelism, written out: parameters after every epoch
+    PalModel ref = model(PAL_B, split, DataType.FLOAT);
+    TrainerSpec spec = ref.config().trainer();
+    int[] userRow = split.rowIndex(split.seenUsers());
+    Adam adam = new Adam(ref.params(), spec::group);
+    Tape tape = new Tape(DataType.FLOAT);
+    ref.params().zeroGrad();
+    int n = split.train().length;
+    int[] train = new int[n];
+    List<float[]> afterEpoch = new ArrayList<>();
+    double lastLoss = 0;
+    for (int epoch = 0; epoch < spec.epochs(); epoch++) {
+      Random shuffle = new Random(Trainer.mix(spec.seed(), epoch, 1)), noise = new Random(Trainer.mix(spec.seed(), epoch, 2));
+      System.arraycopy(split.train(), 0, train, 0, n);
+      Trainer.shuffle(train, shuffle);
+      double sum = 0;
+      int batches = 0;
+      for (int from = 0; from < n; from += spec.batchSize()) {
+        tape.reset();
+        Batch b = Batch.gather(tape, split.data(), train, from, Math.min(n, from + spec.batchSize()), userRow);
+        var loss = ref.loss(tape, ref.margins(tape, b, ref.users(), noise), b);
+        sum += loss.scalar();
+        batches++;
+        tape.backward(loss);
+        adam.step();
+      }
+      lastLoss = sum / batches;
+      afterEpoch.add(ref.params().flatValue().toFloatArray());
+    }
+    PalModel m = model(PAL_B, split, DataType.FLOAT);
+    TrainResult r = fit(m, split, 1);
+    assertThat(r.threads()).isEqualTo(1);
+    assertThat(r.finalTrainLoss()).isEqualTo(lastLoss);
+    assertThat(m.params().flatValue().toFloatArray()).containsExactly(afterEpoch.get(r.bestEpoch() - 1));
+  }
+
+  @Test
+  void shardGradientsAddUpToTheBatchGradient() {
+    SplitDataset split = TinyData.make(10, 0, 40, 5, 3, 2);
+    String json = "{\"model\":{\"type\":\"pal-b\",\"k\":3,\"dim\":5},\"trainer\":{\"seed\":1}}";
+    PalModel m = model(json, split, DataType.DOUBLE);
+    int[] userRow = split.rowIndex(split.seenUsers());
+    int[] idx = split.train();
+    int from = 3, to = 53; // 50 pairs: shards of 16, 17 and 17
+    m.params().zeroGrad();
+    double whole = new DataParallel(m.params(), 1).lossAndGradient(m, split.data(), idx, from, to, userRow, m.users(), s -> new Random(0));
+    double[] expected = m.params().flatGrad().toDoubleArray();
+    m.params().zeroGrad();
+    DataParallel three = new DataParallel(m.params(), 3);
+    double sharded = three.lossAndGradient(m, split.data(), idx, from, to, userRow, m.users(), s -> new Random(0));
+    double[] got = m.params().flatGrad().toDoubleArray();
+    for (Mat a : three.addends()) {
+      assertThat(a.toDoubleArray()).as("a worker's own gradient").isNotEqualTo(new double[a.size()]);
+      for (int i = 0; i < got.length; i++) got[i] += a.get(i);
+    }
+    assertThat(sharded).isCloseTo(whole, within(1e-12));
+    double scale = 0;
+    for (double e : expected) scale = Math.max(scale, Math.abs(e));
+    assertThat(scale).isGreaterThan(1e-3);
+    for (int i = 0; i < got.length; i++) assertThat(got[i]).as("gradient %d", i).isCloseTo(expected[i], within(1e-12 * scale));
+  }
+
+  @Test
+  void accuracyIsTheSameOnAnyNumberOfWorkers() {
+    SplitDataset split = TinyData.make(40, 0, 300, 5, 3, 2);
+    PalModel m = model(PAL_B, split, DataType.FLOAT);
+    int[] userRow = split.rowIndex(split.seenUsers());
+    int[] idx = split.train(); // 7,200 pairs: two chunks of the evaluator's 4,096
+    assertThat(idx.length).isGreaterThan(4096);
+    double one = Evaluator.accuracy(m, split.data(), idx, userRow, m.users(), new Tape(DataType.FLOAT));
+    Tape[] three = {new Tape(DataType.FLOAT), new Tape(DataType.FLOAT), new Tape(DataType.FLOAT)};
+    assertThat(Evaluator.accuracy(m, split.data(), idx, userRow, m.users(), three)).isEqualTo(one);
+    assertThat(Evaluator.accuracy(m, split.data(), idx, userRow, m.users())).isEqualTo(one);
+  }
+
+  @Test
+  void enrolmentIsBitIdenticalForAGivenNumberOfThreads() {
+    SplitDataset split = TinyData.make(20, 8, 60, 6, 0, 5);
+    PalModel m = model("{\"model\":{\"type\":\"pal-a\",\"k\":2,\"dim\":6},\"trainer\":{\"epochs\":30,\"batchSize\":64}}", split, DataType.FLOAT);
+    fit(m, split, 2);
+    var fs = Evaluator.fewShotSplit(split, 20, 0.2);
+    int[] row = split.rowIndex(fs.users());
+    var spec = new org.pal.core.train.AdaptSpec(40, null, null, null, 50);
+    float[] one = Adapter.enrol(m, split.data(), fs.adaptTrain(), fs.adaptValidation(), row, fs.users().length, spec, 3, 1).flatValue().toFloatArray();
+    float[] a = Adapter.enrol(m, split.data(), fs.adaptTrain(), fs.adaptValidation(), row, fs.users().length, spec, 3, 3).flatValue().toFloatArray();
+    float[] b = Adapter.enrol(m, split.data(), fs.adaptTrain(), fs.adaptValidation(), row, fs.users().length, spec, 3, 3).flatValue().toFloatArray();
+    assertThat(b).containsExactly(a);
+    // the same arithmetic up to the order of additions
+    for (int i = 0; i < a.length; i++) assertThat(a[i]).isCloseTo(one[i], within(1e-3f));
+  }
+}
