@@ -83,6 +83,8 @@ public final class UserPosterior {
   private final Options options;
   private final double[] priorMean;
   private final int k;
+  /** One tape per thread: its matrix and native staging pools are reused across calls. */
+  private final ThreadLocal<Tape> tapes;
 
   public UserPosterior(RewardModel model) {
     this(model, Options.DEFAULT);
@@ -101,6 +103,7 @@ public final class UserPosterior {
     this.k = model.k();
     if (zeroShot.length != k) throw PalException.internal("zero-shot weights have " + zeroShot.length + " values, K = " + k);
     this.priorMean = centredLog(zeroShot);
+    this.tapes = ThreadLocal.withInitial(() -> new Tape(model.params().dtype()));
     // the model is only read from here on: no gradients flow into its shared parameters
     model.params().freeze(true);
   }
@@ -111,6 +114,23 @@ public final class UserPosterior {
 
   public int k() {
     return k;
+  }
+
+  /**
+   * An empirical-Bayes prior spread: the root mean square distance of the seen users' (centred,
+   * floored) logits from the zero-shot point's, clamped to [0.5, 4]. Populations whose users sit near
+   * the simplex's corners get a wide prior, so a few answers can move a new user far.
+   */
+  public static double empiricalPriorStd(PalModel model, double[] zeroShot) {
+    double[] mu = centredLog(zeroShot);
+    double[][] w = model.weightsOf(model.users());
+    double ss = 0;
+    for (double[] row : w) {
+      double[] t = centredLog(row);
+      for (int j = 0; j < t.length; j++) ss += (t[j] - mu[j]) * (t[j] - mu[j]);
+    }
+    double rms = Math.sqrt(ss / Math.max(1, (double) w.length * mu.length));
+    return Math.max(0.5, Math.min(4.0, rms));
   }
 
   /** The posterior of a user with no answers: zero-shot weights, prior covariance. */
@@ -134,23 +154,23 @@ public final class UserPosterior {
     Eval cur = evaluate(theta, answers);
     for (int it = 0; it < options.iterations(); it++) {
       double[] step = solve(cur.hessian, negate(cur.gradient));
-      double gInf = 0;
-      for (double g : cur.gradient) gInf = Math.max(gInf, Math.abs(g));
-      if (gInf < 1e-7) break;
+      // Newton decrement: the decrease a full step promises; below float noise there is nothing left to gain
+      double decrement = -dot(cur.gradient, step);
+      if (decrement < 1e-9) break;
       double t = 1;
       Eval next = null;
-      for (int ls = 0; ls < 30; ls++, t /= 2) {
+      for (int ls = 0; ls < 12; ls++, t /= 2) {
         double[] cand = theta.clone();
         for (int j = 0; j < k; j++) cand[j] += t * step[j];
         Eval e = evaluate(cand, answers);
-        if (e.objective <= cur.objective + 1e-4 * t * dot(cur.gradient, step)) {
+        if (e.objective <= cur.objective - 1e-4 * t * decrement) {
           next = e;
           theta = cand;
           break;
         }
       }
       if (next == null) break; // no descent left at float precision
-      boolean small = Math.abs(cur.objective - next.objective) < 1e-10 * (1 + Math.abs(cur.objective));
+      boolean small = cur.objective - next.objective < 1e-10 * (1 + Math.abs(cur.objective));
       cur = next;
       if (small) break;
     }
@@ -244,7 +264,8 @@ public final class UserPosterior {
     Mat wv = wp.value();
     for (int i = 0; i < n; i++) for (int j = 0; j < k; j++) wv.set(i, j, w[j]);
     store.zeroGrad();
-    Tape t = new Tape(model.params().dtype());
+    Tape t = tapes.get();
+    t.reset();
     Mat xm = t.alloc(n, model.itemDim());
     Mat pm = model.promptDim() > 0 ? t.alloc(n, model.promptDim()) : null;
     for (int i = 0; i < n; i++) {

@@ -45,6 +45,8 @@ final class BenchCommand implements Runnable {
   @Option(names = "--sentences", defaultValue = "2000", description = "embed workload: sentences (default ${DEFAULT-VALUE})") int sentences;
   @Option(names = "--steps", defaultValue = "200", description = "memory workload: mini-batches to train (default ${DEFAULT-VALUE})") int steps;
 
+  @CommandLine.Mixin ServeBench.Options serve = new ServeBench.Options();
+
   @Override
   public void run() {
     PalCommand.configureThreads(threads);
@@ -54,7 +56,8 @@ final class BenchCommand implements Runnable {
       case "memory" -> memory();
       case "embed" -> embed();
       case "records" -> records();
-      default -> throw PalException.badInput("--workload", workload, "valid workloads: [S, L, memory, embed, records]");
+      case "serve" -> ServeBench.run(serve);
+      default -> throw PalException.badInput("--workload", workload, "valid workloads: [S, L, memory, embed, records, serve]");
     };
     spec.commandLine().getOut().println(Json.write(out));
   }

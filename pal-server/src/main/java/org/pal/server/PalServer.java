@@ -121,7 +121,8 @@ public final class PalServer implements AutoCloseable {
     return p;
   }
 
-  static void requireSafeBind(ServerSettings s) {
+  /** Fails unless the settings bind loopback only or carry a token. */
+  public static void requireSafeBind(ServerSettings s) {
     if (s.token() != null) return;
     boolean loopback;
     try {
