@@ -3,31 +3,56 @@ package org.pal.api;
 import org.pal.core.PalException;
 
 /**
- * Which question to ask a user next: the pair whose answer is expected to shrink the Laplace
- * posterior over their logits ({@link UserPosterior}) the most.
+ * Which question to ask a user next: the pair whose answer is expected to tell the most about their
+ * weights, under the Laplace posterior over their logits ({@link UserPosterior}).
  *
- * <p>For a pair (a, b) the margin m = u(a) − u(b) is, to first order, Gaussian with mean m̂ (at the
- * MAP weights) and variance v = Jᵀ Σ J, J = ∂m/∂θ. Answering adds F·J Jᵀ to the posterior precision
- * (F the Fisher information of one answer of the link at the margin), so the log-determinant of the
- * covariance falls by log(1 + F v): twice the expected information gain of a D-optimal design. F is
- * taken at the moderated margin m̂ / √(1 + π v / 8) (MacKay's probit approximation), so a pair whose
- * outcome looks certain at the point estimate but is uncertain under the posterior still counts.
- * Pairs with similar rewards whose difference lies along the directions the user has not been asked
- * about score highest; pairs the model already knows the answer to, or that every user answers alike
- * (J ≈ 0: the difference does not depend on the weights), score near zero.
+ * <p>Default criterion ({@link Criterion#D_OPTIMAL}): ½ log(1 + F(m̃) JᵀΣJ), the drop of the
+ * posterior's log-determinant if the pair were answered (twice the expected information gain of the
+ * linearised model). J = ∂m/∂θ is the margin's gradient at the MAP point, Σ the Laplace covariance,
+ * F the Fisher information of one answer of the link at the moderated margin
+ * m̃ = m̂ / √(1 + π JᵀΣJ / 8) (MacKay's probit approximation), so a pair whose outcome looks certain at
+ * the point estimate but is uncertain under the posterior still counts. Pairs of identical
+ * candidates, or pairs every user ranks alike (J = 0), score zero.
+ *
+ * <p>{@link Criterion#BALD}: the mutual information between the answer and the logits,
+ * H(E[p]) − E[H(p)], over {@link #SAMPLES} draws of θ from the Laplace posterior (the same draws for
+ * every pair, seeded by the number of answers so far). It evaluates the model exactly at each draw
+ * but costs {@link #SAMPLES} forward passes per candidate; on the Persona study it chose worse
+ * questions than the linearised criterion (BENCHMARKS.md), so it is the alternative, not the default.
  */
 public final class ActiveQuery {
   private ActiveQuery() {}
 
+  /** Posterior draws per choice for {@link Criterion#BALD}. */
+  public static final int SAMPLES = 128;
+
+  public enum Criterion { BALD, D_OPTIMAL }
+
   /**
-   * The chosen pair: indices into the candidates (or the pool), the expected information in nats
-   * (½ log(1 + F v)), the predicted probability that {@code first} is preferred, and the margin's
-   * posterior standard deviation √v.
+   * The chosen pair: indices into the candidates (or the pool), the expected information in nats,
+   * the predicted probability that {@code first} is preferred, and the margin's posterior standard
+   * deviation.
    */
   public record Choice(int first, int second, double information, double probability, double marginStd) {}
 
   /** The best pair among all pairs of {@code candidates} answering {@code prompt} (null for models without prompts). */
   public static Choice bestPair(UserPosterior posterior, UserPosterior.Fit fit, float[] prompt, float[][] candidates) {
+    return bestPair(posterior, fit, prompt, candidates, Criterion.D_OPTIMAL);
+  }
+
+  public static Choice bestPair(UserPosterior posterior, UserPosterior.Fit fit, float[] prompt, float[][] candidates, Criterion criterion) {
+    Choice[][] all = pairs(posterior, fit, prompt, candidates, criterion);
+    Choice best = null;
+    for (Choice[] row : all) {
+      for (Choice ch : row) {
+        if (ch != null && (best == null || ch.information() > best.information())) best = ch;
+      }
+    }
+    return best;
+  }
+
+  /** Every pair's choice, {@code [a][b]} for a < b (null elsewhere). */
+  static Choice[][] pairs(UserPosterior posterior, UserPosterior.Fit fit, float[] prompt, float[][] candidates, Criterion criterion) {
     int c = candidates.length;
     if (c < 2) throw PalException.badInput("candidates", c, "give at least two candidates to choose a pair from");
     float[][] prompts = null;
@@ -35,15 +60,17 @@ public final class ActiveQuery {
       prompts = new float[c][];
       java.util.Arrays.fill(prompts, prompt);
     }
-    UserPosterior.Utilities u = posterior.utilities(fit.logits(), prompts, candidates);
-    Choice best = null;
-    for (int a = 0; a < c; a++) {
-      for (int b = a + 1; b < c; b++) {
-        Choice ch = score(posterior, fit, a, b, u.values()[a] - u.values()[b], u.grad()[a], u.grad()[b]);
-        if (best == null || ch.information() > best.information()) best = ch;
+    Choice[][] out = new Choice[c][c];
+    if (criterion == Criterion.BALD) {
+      double[][] u = posterior.sampledUtilities(fit, prompts, candidates, SAMPLES, fit.comparisons());
+      for (int a = 0; a < c; a++) for (int b = a + 1; b < c; b++) out[a][b] = bald(posterior, u, a, b, a, b);
+    } else {
+      UserPosterior.Utilities u = posterior.utilities(fit.logits(), prompts, candidates);
+      for (int a = 0; a < c; a++) {
+        for (int b = a + 1; b < c; b++) out[a][b] = score(posterior, fit, a, b, u.values()[a] - u.values()[b], u.grad()[a], u.grad()[b]);
       }
     }
-    return best;
+    return out;
   }
 
   /**
@@ -52,6 +79,10 @@ public final class ActiveQuery {
    * and {@code second} is -1.
    */
   public static Choice bestOfPool(UserPosterior posterior, UserPosterior.Fit fit, float[][] prompts, float[][] left, float[][] right) {
+    return bestOfPool(posterior, fit, prompts, left, right, Criterion.D_OPTIMAL);
+  }
+
+  public static Choice bestOfPool(UserPosterior posterior, UserPosterior.Fit fit, float[][] prompts, float[][] left, float[][] right, Criterion criterion) {
     int n = left.length;
     if (n == 0) throw PalException.badInput("pool", 0, "give at least one pair to choose from");
     float[][] items = new float[2 * n][], ps = prompts == null ? null : new float[2 * n][];
@@ -60,8 +91,16 @@ public final class ActiveQuery {
       items[n + i] = right[i];
       if (ps != null) ps[i] = ps[n + i] = prompts[i];
     }
-    UserPosterior.Utilities u = posterior.utilities(fit.logits(), ps, items);
     Choice best = null;
+    if (criterion == Criterion.BALD) {
+      double[][] u = posterior.sampledUtilities(fit, ps, items, SAMPLES, fit.comparisons());
+      for (int i = 0; i < n; i++) {
+        Choice ch = bald(posterior, u, i, n + i, i, -1);
+        if (best == null || ch.information() > best.information()) best = ch;
+      }
+      return best;
+    }
+    UserPosterior.Utilities u = posterior.utilities(fit.logits(), ps, items);
     for (int i = 0; i < n; i++) {
       Choice ch = score(posterior, fit, i, -1, u.values()[i] - u.values()[n + i], u.grad()[i], u.grad()[n + i]);
       if (best == null || ch.information() > best.information()) best = ch;
@@ -69,7 +108,29 @@ public final class ActiveQuery {
     return best;
   }
 
-  /** Expected information of asking about a pair with margin mean {@code m} and margin gradients ga − gb. */
+  /** Mutual information of the answer about (a vs b) and θ, from sampled utilities {@code u[s][item]}. */
+  static Choice bald(UserPosterior posterior, double[][] u, int a, int b, int first, int second) {
+    int s = u.length;
+    double pSum = 0, hSum = 0, mSum = 0, mSq = 0;
+    for (double[] row : u) {
+      double m = row[a] - row[b];
+      double p = UserPosterior.clampP(posterior.link().probability(m));
+      pSum += p;
+      hSum += entropy(p);
+      mSum += m;
+      mSq += m * m;
+    }
+    double pBar = pSum / s, mean = mSum / s;
+    double info = Math.max(0, entropy(pBar) - hSum / s);
+    return new Choice(first, second, info, pBar, Math.sqrt(Math.max(0, mSq / s - mean * mean)));
+  }
+
+  private static double entropy(double p) {
+    if (p <= 0 || p >= 1) return 0;
+    return -p * Math.log(p) - (1 - p) * Math.log1p(-p);
+  }
+
+  /** D-optimal information of asking about a pair with margin mean {@code m} and margin gradients ga − gb. */
   static Choice score(UserPosterior posterior, UserPosterior.Fit fit, int a, int b, double m, double[] ga, double[] gb) {
     int k = ga.length;
     double[] j = new double[k];

@@ -60,14 +60,15 @@ public final class ActiveReport {
     Map<Integer, Curves> curves = new TreeMap<>();
     byK.forEach((k, rs) -> curves.put(k, aggregate(rs)));
     ObjectNode root = Json.mapper().createObjectNode();
-    root.put("pool", options.pool()).put("questions", options.questions()).put("priorStd", options.posterior().priorStd());
+    root.put("pool", options.pool()).put("questions", options.questions()).put("priorStd", options.posterior().priorStd())
+        .put("criterion", options.criterion().name());
     ArrayNode runs = root.putArray("runs");
     StringBuilder csv = new StringBuilder("k,strategy,questions,mean,std_seeds,std_users\n");
     StringBuilder md = new StringBuilder("# Active enrolment: " + title + "\n\n`" + command + "`\n\n");
     md.append("Each unseen user's first ").append(options.pool()).append(" comparisons are the pool of questions (their answers are the user's labels); "
         + "the rest are the test. After t answers the user's weights are the MAP fit of the Laplace posterior (prior std ")
         .append(options.posterior().priorStd()).append(" over the logits); random asks the pool in a seeded random order, active asks the pool pair "
-        + "with the largest expected information. Mean test accuracy over all (user, seed); ± is the std over seeds of the per-seed means "
+        + "with the largest expected information (criterion " + options.criterion() + "). Mean test accuracy over all (user, seed); ± is the std over seeds of the per-seed means "
         + "(std over users in brackets).\n\n");
     for (var e : byK.entrySet()) {
       for (ActiveStudy.Result r : e.getValue()) {

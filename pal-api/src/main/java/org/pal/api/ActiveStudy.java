@@ -24,8 +24,13 @@ public final class ActiveStudy {
   private ActiveStudy() {}
 
   /** @param questions most questions asked (curve points 0..questions) */
-  public record Options(int pool, int questions, UserPosterior.Options posterior) {
+  public record Options(int pool, int questions, UserPosterior.Options posterior, ActiveQuery.Criterion criterion) {
+    public Options(int pool, int questions, UserPosterior.Options posterior) {
+      this(pool, questions, posterior, ActiveQuery.Criterion.D_OPTIMAL);
+    }
+
     public Options {
+      if (criterion == null) criterion = ActiveQuery.Criterion.D_OPTIMAL;
       if (questions < 1) throw PalException.badInput("active questions", questions, "must be at least 1");
       if (pool < questions) throw PalException.badInput("active pool", pool, "the pool must hold at least the " + questions + " questions asked");
       if (posterior == null) posterior = UserPosterior.Options.DEFAULT;
@@ -79,7 +84,7 @@ public final class ActiveStudy {
       aa[0] = accuracy(post, fit, testV);
       for (int q = 1; q <= t; q++) {
         int[] left = remaining(used);
-        ActiveQuery.Choice c = ActiveQuery.bestOfPool(post, fit, poolV.prompts(left), poolV.left(left), poolV.right(left));
+        ActiveQuery.Choice c = ActiveQuery.bestOfPool(post, fit, poolV.prompts(left), poolV.left(left), poolV.right(left), options.criterion());
         int pick = left[c.first()];
         used[pick] = true;
         asked.add(pick);

@@ -192,6 +192,64 @@ public final class UserPosterior {
     return new Utilities(u, g);
   }
 
+  /**
+   * Rewards of {@code items} (under prompt rows, or null) for {@code samples} draws of the logits from
+   * the fit's Gaussian, θ = θ̂ + L z with L Lᵀ = Σ and z from a generator seeded with {@code seed}
+   * (the same draws for every item: differences between items are not blurred by sampling noise).
+   * Returns {@code [sample][item]}.
+   */
+  public double[][] sampledUtilities(Fit fit, float[][] prompts, float[][] items, int samples, long seed) {
+    double[][] l = cholesky(fit.covariance());
+    java.util.Random r = new java.util.Random(seed);
+    int n = items.length;
+    double[][] w = new double[samples * n][];
+    float[][] x = new float[samples * n][], p = prompts == null ? null : new float[samples * n][];
+    for (int s = 0; s < samples; s++) {
+      double[] z = new double[k], theta = fit.logits().clone();
+      for (int j = 0; j < k; j++) z[j] = r.nextGaussian();
+      for (int i = 0; i < k; i++) for (int j = 0; j <= i; j++) theta[i] += l[i][j] * z[j];
+      double[] ws = softmax(theta);
+      for (int i = 0; i < n; i++) {
+        w[s * n + i] = ws;
+        x[s * n + i] = items[i];
+        if (p != null) p[s * n + i] = prompts[i];
+      }
+    }
+    double[] u = forward(w, p, x);
+    double[][] out = new double[samples][n];
+    for (int s = 0; s < samples; s++) System.arraycopy(u, s * n, out[s], 0, n);
+    return out;
+  }
+
+  /** Rewards of row i of items for weights row i (no gradients), on this thread's tape. */
+  private double[] forward(double[][] w, float[][] prompts, float[][] items) {
+    int n = items.length;
+    double[] out = new double[n];
+    if (n == 0) return out;
+    Tape t = tapes.get();
+    t.reset();
+    t.noGrad(true);
+    try {
+      for (int from = 0; from < n; from += 4096) {
+        int to = Math.min(n, from + 4096), m = to - from;
+        t.reset();
+        Mat wm = t.alloc(m, k), xm = t.alloc(m, model.itemDim());
+        Mat pm = model.promptDim() > 0 ? t.alloc(m, model.promptDim()) : null;
+        for (int i = 0; i < m; i++) {
+          for (int j = 0; j < k; j++) wm.set(i, j, w[from + i][j]);
+          xm.putRow(i, 0, items[from + i], 0, model.itemDim());
+          if (pm != null) pm.putRow(i, 0, prompts[from + i], 0, model.promptDim());
+        }
+        Var u = model.variant().utilities(t, t.constant(wm), pm == null ? null : t.constant(pm), null, t.constant(xm))[0];
+        for (int i = 0; i < m; i++) out[from + i] = u.value().get(i);
+      }
+    } finally {
+      t.noGrad(false);
+      t.reset();
+    }
+    return out;
+  }
+
   /** The model's link: Pr(a ≻ b) = h(u(a) − u(b)). */
   public LinkFunction link() {
     return model.link();

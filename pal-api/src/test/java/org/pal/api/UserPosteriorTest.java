@@ -138,32 +138,50 @@ class UserPosteriorTest {
     }
   }
 
-  /** The chosen pair is the best of all pairs, and a pair of identical candidates (nothing to learn) is never chosen. */
+  /** The chosen pair is the best of all pairs, and a pair of identical candidates (nothing to learn) is never chosen: both criteria. */
   @Test
   void nextQueryPicksTheMostInformativePair() {
     PreferenceDataset d = data.split().data();
     float[][] c = {row(d, 1), row(d, 1), row(d, 2), row(d, 3), row(d, 4), row(d, 7)};
     UserPosterior.Fit f = post.prior();
-    ActiveQuery.Choice best = ActiveQuery.bestPair(post, f, null, c);
-    assertThat(best.first()).isLessThan(best.second());
-    assertThat(best.first() == 0 && best.second() == 1).isFalse();
-    assertThat(best.information()).isPositive();
-    UserPosterior.Utilities u = post.utilities(f.logits(), null, c);
-    ActiveQuery.Choice same = ActiveQuery.score(post, f, 0, 1, u.values()[0] - u.values()[1], u.grad()[0], u.grad()[1]);
-    assertThat(same.information()).isCloseTo(0.0, within(1e-12));
-    for (int a = 0; a < c.length; a++) {
-      for (int b = a + 1; b < c.length; b++) {
-        double info = ActiveQuery.score(post, f, a, b, u.values()[a] - u.values()[b], u.grad()[a], u.grad()[b]).information();
-        assertThat(best.information()).isGreaterThanOrEqualTo(info);
+    for (ActiveQuery.Criterion crit : ActiveQuery.Criterion.values()) {
+      ActiveQuery.Choice best = ActiveQuery.bestPair(post, f, null, c, crit);
+      assertThat(best.first()).isLessThan(best.second());
+      assertThat(best.first() == 0 && best.second() == 1).as(crit + ": identical candidates").isFalse();
+      assertThat(best.information()).isPositive();
+      ActiveQuery.Choice[][] all = ActiveQuery.pairs(post, f, null, c, crit);
+      assertThat(all[0][1].information()).as(crit + ": identical candidates tell nothing").isCloseTo(0.0, within(1e-12));
+      for (int a = 0; a < c.length; a++) {
+        for (int b = a + 1; b < c.length; b++) assertThat(best.information()).isGreaterThanOrEqualTo(all[a][b].information());
       }
+      // after answering that very question, the same pair is worth less
+      UserPosterior.Answers ans = new UserPosterior.Answers(null, new float[][] {c[best.first()]}, new float[][] {c[best.second()]});
+      UserPosterior.Fit after = post.fit(ans);
+      double again = ActiveQuery.pairs(post, after, null, c, crit)[best.first()][best.second()].information();
+      assertThat(again).as(crit + ": the same question again").isLessThan(best.information());
     }
-    // after answering that very question, the same pair is worth less
-    UserPosterior.Answers ans = new UserPosterior.Answers(null, new float[][] {c[best.first()]}, new float[][] {c[best.second()]});
-    UserPosterior.Fit after = post.fit(ans);
-    UserPosterior.Utilities u2 = post.utilities(after.logits(), null, c);
-    double again = ActiveQuery.score(post, after, best.first(), best.second(), u2.values()[best.first()] - u2.values()[best.second()],
-        u2.grad()[best.first()], u2.grad()[best.second()]).information();
-    assertThat(again).isLessThan(best.information());
+  }
+
+  /** Posterior draws: their mean utility approaches the MAP point's as the posterior narrows. */
+  @Test
+  void sampledUtilitiesSpreadWithThePosterior() {
+    PreferenceDataset d = data.split().data();
+    float[][] items = {row(d, 0), row(d, 5)};
+    List<Integer> ps = unseenPairs(2);
+    UserPosterior.Fit prior = post.prior(), many = post.fit(answers(ps.subList(0, 40)));
+    double spreadPrior = spread(post.sampledUtilities(prior, null, items, 256, 1)), spreadMany = spread(post.sampledUtilities(many, null, items, 256, 1));
+    assertThat(spreadMany).isLessThan(spreadPrior);
+    assertThat(post.sampledUtilities(many, null, items, 16, 3)).isDeepEqualTo(post.sampledUtilities(many, null, items, 16, 3));
+  }
+
+  private static double spread(double[][] u) {
+    double s = 0, s2 = 0;
+    for (double[] r : u) {
+      double m = r[0] - r[1];
+      s += m;
+      s2 += m * m;
+    }
+    return s2 / u.length - (s / u.length) * (s / u.length);
   }
 
   @Test
