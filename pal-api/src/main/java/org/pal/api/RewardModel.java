@@ -305,6 +305,16 @@ public final class RewardModel implements AutoCloseable {
     m.putRow(row, 0, v, 0, dim);
   }
 
+  /**
+   * Vectors of {@code inputs} through the model's recorded encoder (texts and images; vectors are
+   * checked and passed through), each distinct input once, in order. {@code prompts} picks the
+   * prompt encoder and dimension instead of the items'.
+   */
+  public float[][] embed(List<Input> inputs, boolean prompts) {
+    if (prompts && !hasPrompts()) throw PalException.badInput("prompt", "given", "this model was trained without prompts");
+    return encoders.encode(inputs, prompts, prompts ? "prompts" : "responses");
+  }
+
   // ---- enrolment
 
   /** Enrols new users (existing users are refused). */

@@ -47,6 +47,8 @@ final class BenchCommand implements Runnable {
   @Option(names = "--sentences", defaultValue = "2000", description = "embed workload: sentences (default ${DEFAULT-VALUE})") int sentences;
   @Option(names = "--steps", defaultValue = "200", description = "memory workload: mini-batches to train (default ${DEFAULT-VALUE})") int steps;
 
+  @CommandLine.Mixin ServeBench.Options serve = new ServeBench.Options();
+
   @Override
   public void run() {
     PalCommand.configureThreads(threads);
@@ -59,7 +61,8 @@ final class BenchCommand implements Runnable {
       case "embed" -> embed();
       case "records" -> records();
       case "score" -> ScoreBench.run(minSeconds);
-      default -> throw PalException.badInput("--workload", workload, "valid workloads: [S, L, memory, embed, records, score]");
+      case "serve" -> ServeBench.run(serve);
+      default -> throw PalException.badInput("--workload", workload, "valid workloads: [S, L, memory, embed, records, score, serve]");
     };
     spec.commandLine().getOut().println(Json.write(out));
   }

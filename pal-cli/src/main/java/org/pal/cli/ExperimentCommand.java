@@ -70,6 +70,7 @@ final class ExperimentCommand implements Runnable {
     @Option(names = "--out", description = "output directory (required)") Path out;
     @CommandLine.Mixin OutputOptions output = new OutputOptions();
     @Option(names = "--threads", description = PalCommand.THREADS) Integer threads;
+    @CommandLine.Mixin ActiveOptions active = new ActiveOptions();
     /** Latent dimension of the model chosen by the data (no --config and no preset model). */
     int defaultDim = 16;
     /** While a run fills its staging directory: that directory, which {@link #out} points into; null otherwise. */
@@ -130,8 +131,12 @@ final class ExperimentCommand implements Runnable {
     long firstSeed = plan.seeds().get(0);
     PalApi.SweepResult result = api.sweep(source, base, plan, new PalApi.SweepListener() {
       @Override public ProgressListener progress(String run) { return new Progress(err, run + "  "); }
-      @Override public void onSplit(long seed, org.pal.core.data.SplitDataset split) { Reports.writeSplit(dir, seed, split); }
+      @Override public void onSplit(long seed, org.pal.core.data.SplitDataset split) {
+        Reports.writeSplit(dir, seed, split);
+        o.active.onSplit(seed, split);
+      }
       @Override public void onRun(RunResult r, PalModel model) {
+        o.active.onRun(r, model, err);
         err.printf(Locale.ROOT, "done %s K=%d seed=%d: seen %.4f unseen %s zero-shot %s (%.1fs, %.0f pairs/s)%n", r.model(), r.k(), r.seed(),
             r.seenAccuracy(), fmt(r.unseenAccuracy()), fmt(r.zeroShotAccuracy()), r.trainSeconds(), r.pairsPerSecond());
         if (r.seed() == firstSeed) {
@@ -143,6 +148,7 @@ final class ExperimentCommand implements Runnable {
     String command = "pal " + String.join(" ", spec.commandLine().getParseResult().originalArgs());
     Reports.write(dir, title, command, result.runs(), Map.of("dataset", datasetSpec, "shots", plan.shots()), base);
     out.print(Reports.table(result.runs()));
+    o.active.write(dir, title, command, out);
     out.println("wrote " + o.shown(dir.resolve("report.md")));
     return result.runs();
   }

@@ -10,7 +10,8 @@ import picocli.CommandLine.Command;
 @Command(name = "pal", mixinStandardHelpOptions = true, scope = CommandLine.ScopeType.INHERIT, version = "pal 0.1.0",
     description = "Personalized reward models from heterogeneous pairwise preferences (PAL, ICLR 2025).",
     subcommands = {PluginsCommand.class, GenerateCommand.class, TrainCommand.class, EvaluateCommand.class,
-        AdaptCommand.class, ScoreCommand.class, EmbedCommand.class, ExperimentCommand.class, InspectCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
+        AdaptCommand.class, ScoreCommand.class, EmbedCommand.class, ExperimentCommand.class, InspectCommand.class, BenchCommand.class,
+        ServeCommand.class, CommandLine.HelpCommand.class})
 public final class PalCommand implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
