@@ -1,0 +1,131 @@
+package org.pal.spark;
+
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.NoSuchElementException;
+import java.util.function.Function;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.types.ArrayType;
+import org.apache.spark.sql.types.BinaryType;
+import org.apache.spark.sql.types.DataType;
+import org.apache.spark.sql.types.NumericType;
+import org.apache.spark.sql.types.StringType;
+import org.apache.spark.sql.types.StructField;
+import org.apache.spark.sql.types.StructType;
+import org.pal.api.Input;
+import org.pal.api.InputParser;
+import org.pal.core.PalException;
+
+/** Reading PAL values out of Spark rows, and running a function over a partition in batches. */
+final class Cells {
+  private Cells() {}
+
+  /** What a column holds, as far as PAL is concerned. */
+  enum Kind { TEXT, VECTOR, BYTES }
+
+  static Kind kind(StructType schema, String column, String role) {
+    int i = index(schema, column, role);
+    DataType t = schema.fields()[i].dataType();
+    if (t instanceof StringType) return Kind.TEXT;
+    if (t instanceof BinaryType) return Kind.BYTES;
+    if (t instanceof ArrayType a && a.elementType() instanceof NumericType) return Kind.VECTOR;
+    throw PalException.badInput(role + " column " + column + " type", t.simpleString(),
+        "give text (string: text, image:PATH or npy:FILE#ROW), a vector (array of numbers) or, for images, binary");
+  }
+
+  static int index(StructType schema, String column, String role) {
+    for (int i = 0; i < schema.fields().length; i++) if (schema.fields()[i].name().equals(column)) return i;
+    List<String> names = new ArrayList<>();
+    for (StructField f : schema.fields()) names.add(f.name());
+    throw PalException.badInput(role + " column", column, "is not a column of the input; columns: " + names);
+  }
+
+  static int indexOrMissing(StructType schema, String column) {
+    for (int i = 0; i < schema.fields().length; i++) if (schema.fields()[i].name().equals(column)) return i;
+    return -1;
+  }
+
+  /** A required string value (numbers and booleans as their text). */
+  static String text(Row r, int i, String field) {
+    Object v = r.isNullAt(i) ? null : r.get(i);
+    String s = v == null ? null : v instanceof String str ? str : String.valueOf(v);
+    if (s == null || s.isBlank()) throw PalException.badInput(field, s == null ? "missing" : "\"\"", "every row needs " + field);
+    return s;
+  }
+
+  /** A required vector: an array of numbers, all finite. */
+  static float[] vector(Row r, int i, String field) {
+    if (r.isNullAt(i)) throw PalException.badInput(field, "missing", "every row needs " + field);
+    List<Object> l = r.getList(i);
+    float[] out = new float[l.size()];
+    for (int j = 0; j < out.length; j++) {
+      Object o = l.get(j);
+      if (o == null) throw PalException.badInput(field + "[" + j + "]", "null", "vectors hold numbers");
+      out[j] = ((Number) o).floatValue();
+      if (!Float.isFinite(out[j])) throw PalException.badInput(field + "[" + j + "]", out[j], "vectors must be finite");
+    }
+    return out;
+  }
+
+  /** Weights as an array of numbers, a JSON array or comma-separated text. */
+  static double[] weights(Row r, int i, String field) {
+    Object v = r.get(i);
+    if (v instanceof String s) {
+      String t = s.trim();
+      if (t.startsWith("[") && t.endsWith("]")) t = t.substring(1, t.length() - 1);
+      String[] parts = t.split(",");
+      double[] w = new double[parts.length];
+      for (int j = 0; j < parts.length; j++) {
+        try {
+          w[j] = Double.parseDouble(parts[j].trim());
+        } catch (NumberFormatException e) {
+          throw PalException.badInput(field + "[" + j + "]", parts[j].trim(), "weights are numbers: an array, a JSON array or comma-separated");
+        }
+      }
+      return w;
+    }
+    List<Object> l = r.getList(i);
+    double[] w = new double[l.size()];
+    for (int j = 0; j < w.length; j++) {
+      if (l.get(j) == null) throw PalException.badInput(field + "[" + j + "]", "null", "weights are numbers");
+      w[j] = ((Number) l.get(j)).doubleValue();
+    }
+    return w;
+  }
+
+  /** A prompt or response: text values through the record format's syntax, arrays as vectors. */
+  static Input input(Row r, int i, Kind kind, InputParser parser, String field) {
+    if (kind == Kind.VECTOR) return Input.vector(vector(r, i, field));
+    return parser.parse(text(r, i, field), field);
+  }
+
+  static Object[] values(Row r, int extra) {
+    Object[] v = new Object[r.length() + extra];
+    for (int i = 0; i < r.length(); i++) v[i] = r.get(i);
+    return v;
+  }
+
+  /** Applies {@code f} to consecutive batches of {@code size} rows, lazily, so a partition is never held whole. */
+  static <I, O> Iterator<O> batched(Iterator<I> in, int size, Function<List<I>, List<O>> f) {
+    return new Iterator<>() {
+      private Iterator<O> out = java.util.Collections.emptyIterator();
+
+      @Override
+      public boolean hasNext() {
+        while (!out.hasNext() && in.hasNext()) {
+          List<I> batch = new ArrayList<>(size);
+          while (batch.size() < size && in.hasNext()) batch.add(in.next());
+          out = f.apply(batch).iterator();
+        }
+        return out.hasNext();
+      }
+
+      @Override
+      public O next() {
+        if (!hasNext()) throw new NoSuchElementException();
+        return out.next();
+      }
+    };
+  }
+}

@@ -1,0 +1,245 @@
+package org.pal.spark;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Future;
+import org.apache.spark.api.java.function.MapPartitionsFunction;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Encoders;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.functions;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
+import org.apache.spark.storage.StorageLevel;
+import org.pal.api.Comparison;
+import org.pal.api.Input;
+import org.pal.api.PalApi;
+import org.pal.api.RewardModel;
+import org.pal.api.User;
+import org.pal.core.config.Json;
+import org.pal.core.config.PalConfig;
+import org.pal.core.data.Pairs;
+import org.pal.core.data.PreferenceDataset;
+import org.pal.core.data.Splits;
+import org.pal.core.data.Table;
+import org.pal.core.spi.Embedder;
+
+/**
+ * The shipped benchmark: the same work through the single-process API and through a Spark session
+ * (local[2] unless --master says otherwise), on the same machine, reported as rows per second.
+ *
+ * <pre>
+ * bin/pal-spark-local bench score --rows 1000000     # vectors: model.rewards vs PalSpark.score
+ * bin/pal-spark-local bench enrol --users 5000       # 20 comparisons each: model.enrol per user vs PalSpark.enrol
+ * bin/pal-spark-local bench embed --texts 20000      # default MiniLM: embedder.embed vs PalSpark.embed
+ * </pre>
+ *
+ * Inputs are generated (seeded) and, for Spark, cached in memory before the clock starts, so both
+ * sides time only the work. The API baseline runs in one thread (what one call does) and, for
+ * scoring and enrolment, in as many threads as Spark has task slots, which isolates Spark's own
+ * overhead.
+ */
+public final class SparkBench {
+  static final int DIM = 64;
+
+  private SparkBench() {}
+
+  public static void main(String[] args) throws Exception {
+    Map<String, String> o = new LinkedHashMap<>();
+    for (int i = 1; i + 1 < args.length; i += 2) o.put(args[i].replaceFirst("^--", ""), args[i + 1]);
+    String what = args.length == 0 ? "help" : args[0];
+    String master = o.getOrDefault("master", "local[2]");
+    int slots = master.matches("local\\[\\d+]") ? Integer.parseInt(master.replaceAll("\\D", "")) : Runtime.getRuntime().availableProcessors();
+    SparkSession spark = PalSpark.sessionBuilder("pal-spark bench " + what).master(master).config("spark.ui.enabled", "false")
+        .config("spark.sql.shuffle.partitions", String.valueOf(4 * slots)).getOrCreate();
+    try {
+      Path model = model(Files.createTempDirectory("pal-bench-"));
+      switch (what) {
+        case "score" -> score(spark, model, Integer.parseInt(o.getOrDefault("rows", "1000000")), slots);
+        case "enrol" -> enrol(spark, model, Integer.parseInt(o.getOrDefault("users", "5000")), Integer.parseInt(o.getOrDefault("comparisons", "20")), slots);
+        case "embed" -> embed(spark, Integer.parseInt(o.getOrDefault("texts", "20000")));
+        default -> System.err.println("usage: SparkBench score|enrol|embed [--rows N] [--users N --comparisons C] [--texts N] [--master M]");
+      }
+    } finally {
+      spark.stop();
+    }
+  }
+
+  /** PAL-B (K = 4, d = 16, the reference projector) on random 64-d items and prompts, trained for 2 epochs: the numbers need a real model, not a good one. */
+  static Path model(Path dir) {
+    Random r = new Random(0);
+    int users = 200, items = 2000, prompts = 200, pairs = 20000;
+    int[] u = new int[pairs], p = new int[pairs], a = new int[pairs], b = new int[pairs];
+    byte[] y = new byte[pairs];
+    for (int i = 0; i < pairs; i++) {
+      u[i] = i % users; p[i] = r.nextInt(prompts); a[i] = r.nextInt(items); b[i] = r.nextInt(items); y[i] = (byte) (r.nextBoolean() ? 1 : -1);
+    }
+    List<String> ids = new ArrayList<>();
+    for (int i = 0; i < users; i++) ids.add("seen-" + i);
+    PreferenceDataset d = new PreferenceDataset(Table.of("items", gaussian(r, items, DIM)), Table.of("prompts", gaussian(r, prompts, DIM)), ids,
+        new Pairs(u, p, a, b, y));
+    PalApi api = PalApi.create();
+    ObjectNode prov = Json.mapper().createObjectNode().put("source", "pal-spark bench");
+    PalConfig cfg = PalConfig.parse("{\"model\": {\"type\": \"pal-b\", \"k\": 4, \"dim\": 16}, \"trainer\": {\"epochs\": 2, \"batchSize\": 256}}");
+    try (RewardModel m = api.train(cfg, new org.pal.api.Dataset(Splits.bySeed(d, 0.0, 0.1, 0.1, 0), null, prov)).model()) {
+      m.save(dir.resolve("model"));
+    }
+    return dir.resolve("model");
+  }
+
+  static float[][] gaussian(Random r, int n, int d) {
+    float[][] v = new float[n][d];
+    for (float[] row : v) for (int j = 0; j < d; j++) row[j] = (float) r.nextGaussian();
+    return v;
+  }
+
+  /** Row i's vectors, from its own seed: Spark's partitions and the baseline make the same rows. */
+  static float[] vec(long seed, int d) {
+    Random r = new Random(seed);
+    float[] v = new float[d];
+    for (int j = 0; j < d; j++) v[j] = (float) r.nextGaussian();
+    return v;
+  }
+
+  static void report(String what, long n, String unit, double apiOne, double apiSlots, int slots, double spark) {
+    System.out.printf(java.util.Locale.ROOT, "%s: %,d %s%n  API, 1 thread:        %8.1f s  %,12.0f %s/s%n", what, n, unit, apiOne, n / apiOne, unit);
+    if (apiSlots > 0) System.out.printf(java.util.Locale.ROOT, "  API, %d threads:       %8.1f s  %,12.0f %s/s%n", slots, apiSlots, n / apiSlots, unit);
+    System.out.printf(java.util.Locale.ROOT, "  Spark local[%d]:       %8.1f s  %,12.0f %s/s   (%.0f%% of 1 thread%s)%n", slots, spark, n / spark, unit,
+        100 * apiOne / spark, apiSlots > 0 ? String.format(java.util.Locale.ROOT, ", %.0f%% of %d threads", 100 * apiSlots / spark, slots) : "");
+  }
+
+  static double parallel(int threads, int n, java.util.function.BiConsumer<Integer, Integer> range) throws Exception {
+    ExecutorService ex = java.util.concurrent.Executors.newFixedThreadPool(threads);
+    try {
+      long t0 = System.nanoTime();
+      List<Future<?>> fs = new ArrayList<>();
+      for (int t = 0; t < threads; t++) {
+        int from = (int) ((long) n * t / threads), to = (int) ((long) n * (t + 1) / threads);
+        fs.add(ex.submit(() -> range.accept(from, to)));
+      }
+      for (Future<?> f : fs) f.get();
+      return (System.nanoTime() - t0) / 1e9;
+    } finally {
+      ex.shutdown();
+    }
+  }
+
+  static void score(SparkSession spark, Path modelDir, int n, int slots) throws Exception {
+    RewardModel m = PalApi.create().load(modelDir, PalApi.LoadOptions.vectors());
+    int users = m.users().size();
+    double[][] w = new double[n][];
+    float[][] p = new float[n][], x = new float[n][];
+    for (int i = 0; i < n; i++) {
+      w[i] = m.weights(User.id("seen-" + (i % users)));
+      p[i] = vec(2L * i, DIM);
+      x[i] = vec(2L * i + 1, DIM);
+    }
+    int chunk = 1024; // the batch Spark's tasks use
+    long t0 = System.nanoTime();
+    double sum = 0;
+    for (int from = 0; from < n; from += chunk) {
+      int to = Math.min(n, from + chunk);
+      for (double v : m.rewards(java.util.Arrays.copyOfRange(w, from, to), java.util.Arrays.copyOfRange(p, from, to), java.util.Arrays.copyOfRange(x, from, to))) sum += v;
+    }
+    double one = (System.nanoTime() - t0) / 1e9;
+    double two = parallel(slots, n, (from, to) -> {
+      for (int f = from; f < to; f += chunk) {
+        int t = Math.min(to, f + chunk);
+        m.rewards(java.util.Arrays.copyOfRange(w, f, t), java.util.Arrays.copyOfRange(p, f, t), java.util.Arrays.copyOfRange(x, f, t));
+      }
+    });
+
+    StructType schema = new StructType().add("id", DataTypes.LongType).add("user_id", DataTypes.StringType)
+        .add("prompt", DataTypes.createArrayType(DataTypes.FloatType, false)).add("response", DataTypes.createArrayType(DataTypes.FloatType, false));
+    Dataset<Row> rows = spark.range(0, n, 1, 4 * slots).mapPartitions((MapPartitionsFunction<Long, Row>) it -> new Iterator<>() {
+      public boolean hasNext() { return it.hasNext(); }
+      public Row next() {
+        long i = it.next();
+        return RowFactory.create(i, "seen-" + (i % users), vec(2 * i, DIM), vec(2 * i + 1, DIM));
+      }
+    }, Encoders.row(schema)).persist(StorageLevel.MEMORY_ONLY());
+    rows.count();
+    t0 = System.nanoTime();
+    Row agg = PalSpark.on(spark).score(rows, modelDir).agg(functions.sum("reward"), functions.count("reward")).first();
+    double s = (System.nanoTime() - t0) / 1e9;
+    report("score (vectors, " + DIM + "-d prompt and response, PAL-B K=4)", n, "rows", one, two, slots, s);
+    System.out.printf(java.util.Locale.ROOT, "  check: reward sums %.6f (API) and %.6f (Spark), %d rows%n", sum, agg.getDouble(0), agg.getLong(1));
+    rows.unpersist();
+  }
+
+  static void enrol(SparkSession spark, Path modelDir, int users, int per, int slots) throws Exception {
+    RewardModel m = PalApi.create().load(modelDir, PalApi.LoadOptions.vectors());
+    m.engine().params().freeze(true);
+    int n = users * per;
+    List<List<Comparison>> byUser = new ArrayList<>();
+    List<Row> rows = new ArrayList<>(n);
+    for (int c = 0; c < per; c++) {
+      for (int u = 0; u < users; u++) {
+        if (c == 0) byUser.add(new ArrayList<>());
+        long seed = 3L * (c * (long) users + u);
+        float[] pr = vec(seed, DIM), a = vec(seed + 1, DIM), b = vec(seed + 2, DIM);
+        boolean leftWins = (a[0] + pr[1] > b[0]) == (u % 2 == 0);
+        byUser.get(u).add(new Comparison("new-" + u, Input.vector(pr), Input.vector(leftWins ? a : b), Input.vector(leftWins ? b : a)));
+        rows.add(RowFactory.create("new-" + u, pr, a, b, leftWins ? 1 : -1));
+      }
+    }
+    long t0 = System.nanoTime();
+    for (List<Comparison> cs : byUser) m.enrol(cs).model().close();
+    double one = (System.nanoTime() - t0) / 1e9;
+    double two = parallel(slots, users, (from, to) -> {
+      for (int u = from; u < to; u++) m.enrol(byUser.get(u)).model().close();
+    });
+    StructType schema = new StructType().add("user_id", DataTypes.StringType).add("prompt", DataTypes.createArrayType(DataTypes.FloatType, false))
+        .add("left", DataTypes.createArrayType(DataTypes.FloatType, false)).add("right", DataTypes.createArrayType(DataTypes.FloatType, false))
+        .add("label", DataTypes.IntegerType);
+    Dataset<Row> in = spark.createDataFrame(rows, schema).repartition(4 * slots).persist(StorageLevel.MEMORY_ONLY());
+    in.count();
+    t0 = System.nanoTime();
+    long got = PalSpark.on(spark).enrol(in, modelDir, false).count();
+    double s = (System.nanoTime() - t0) / 1e9;
+    report("enrol (" + per + " vector comparisons per user, each user fitted alone)", users, "users", one, two, slots, s);
+    System.out.println("  check: " + got + " users enrolled by Spark");
+  }
+
+  static void embed(SparkSession spark, int n) throws Exception {
+    List<String> texts = new ArrayList<>(n);
+    Random r = new Random(1);
+    String[] words = ("the a cat dog sat ran on under over quickly slowly house garden river mountain blue red green happy sad "
+        + "model reward user prompt answer story poem short long night day city road tree").split(" ");
+    for (int i = 0; i < n; i++) {
+      StringBuilder sb = new StringBuilder();
+      int len = 4 + r.nextInt(20);
+      for (int j = 0; j < len; j++) sb.append(j == 0 ? "" : " ").append(words[r.nextInt(words.length)]);
+      texts.add(sb.append(" #").append(i).toString());
+    }
+    String config = "{\"type\": \"onnx-sentence\"}";
+    double one;
+    try (Embedder e = PalApi.create().registry().embedder(Json.parse(config))) {
+      e.embed(texts.subList(0, Math.min(64, n))); // warm-up, as the executor's first batch is
+      long t0 = System.nanoTime();
+      for (int from = 0; from < n; from += 1024) e.embed(texts.subList(from, Math.min(n, from + 1024)));
+      one = (System.nanoTime() - t0) / 1e9;
+    }
+    List<Row> rows = new ArrayList<>(n);
+    for (int i = 0; i < n; i++) rows.add(RowFactory.create(i, texts.get(i)));
+    Dataset<Row> in = spark.createDataFrame(rows, new StructType().add("id", DataTypes.IntegerType).add("text", DataTypes.StringType))
+        .repartition(8).persist(StorageLevel.MEMORY_ONLY());
+    in.count();
+    PalSpark.on(spark).embed(in.limit(64), "text", Json.parse(config)).count(); // opens the executor's encoder, as the warm-up above
+    long t0 = System.nanoTime();
+    long got = PalSpark.on(spark).embed(in, "text", Json.parse(config)).count();
+    double s = (System.nanoTime() - t0) / 1e9;
+    report("embed (default all-MiniLM-L6-v2, ONNX Runtime's own threads)", n, "texts", one, -1, 2, s);
+    System.out.println("  check: " + got + " rows embedded by Spark");
+  }
+}
