@@ -28,7 +28,8 @@ import picocli.CommandLine.Option;
 
 @Command(name = "experiment", description = {"Sweep K and seeds on one of the paper's studies, on your records, or on any dataset plugin; write results, plots and a report.",
     "  pal experiment --dataset SPEC.json --out DIR [SWEEP]   any dataset plugin from its JSON spec (PAL-B with prompts, else PAL-A with an MLP)",
-    "  pal experiment synthetic|persona|tldr|pick-a-filter|records ...   the paper's studies: presets over the same path"},
+    "  pal experiment synthetic|persona|tldr|pick-a-filter|records ...   the paper's studies: presets over the same path",
+    "With --dataset: --epochs 30, --batch-size 256, --shots 10, --k 1,2 unless given."},
     subcommands = {ExperimentCommand.Synthetic.class, ExperimentCommand.Persona.class, ExperimentCommand.Tldr.class, ExperimentCommand.PickAFilter.class, ExperimentCommand.Records.class})
 final class ExperimentCommand implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
@@ -215,7 +216,8 @@ final class ExperimentCommand implements Runnable {
   }
 
   @Command(name = "synthetic", description = {"Section 4.1: PAL-A with a linear map without bias and hinge loss (Appendix C.1),",
-      "one model per K and seed; the seed draws the data and initialises the model."})
+      "one model per K and seed; the seed draws the data and initialises the model.",
+      "Defaults: --epochs 1000, --batch-size 128, --shots = --unseen-pairs (20), --k 1,2,3,4,5, --seeds 0,1,2."})
   static final class Synthetic implements Runnable {
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
     @CommandLine.Mixin SyntheticOptions data = new SyntheticOptions();
@@ -239,7 +241,8 @@ final class ExperimentCommand implements Runnable {
   }
 
   @Command(name = "persona", description = {"Section 4.2.1: users with one of K* Anthropic personas answer yes/no to persona statements;",
-      "PAL-B with logistic loss on MiniLM embeddings (the persona list sets K*)."})
+      "PAL-B with logistic loss on MiniLM embeddings (the persona list sets K*).",
+      "Defaults: --epochs 30, --batch-size 256, --shots 50 (below --unseen-queries), --k 1,K*."})
   static final class Persona implements Runnable {
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
     @CommandLine.Mixin SweepOptions o = new SweepOptions();
@@ -277,7 +280,8 @@ final class ExperimentCommand implements Runnable {
   }
 
   @Command(name = "tldr", description = {"Sections 4.3.1 and C.3: Reddit TL;DR comparisons with worker ids; the reference's semi-synthetic",
-      "variant (minority workers prefer shorter summaries) or the workers' real choices. PAL-B, logistic loss, MiniLM."})
+      "variant (minority workers prefer shorter summaries) or the workers' real choices. PAL-B, logistic loss, MiniLM.",
+      "Defaults: --epochs 60, --batch-size 64, --shots 10, --k 1,2."})
   static final class Tldr implements Runnable {
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
     @CommandLine.Mixin SweepOptions o = new SweepOptions();
@@ -300,7 +304,8 @@ final class ExperimentCommand implements Runnable {
   }
 
   @Command(name = "pick-a-filter", description = {"Sections 4.2.2 and Appendix B: Pick-a-Pic comparisons from local parquet files with CLIP embeddings;",
-      "--beta > 0 applies the blue/red filters of Pick-a-Filter (two user groups), --beta 0 is plain Pick-a-Pic."})
+      "--beta > 0 applies the blue/red filters of Pick-a-Filter (two user groups), --beta 0 is plain Pick-a-Pic.",
+      "Defaults: --epochs 30, --batch-size 256, --shots 10, --k 1,2."})
   static final class PickAFilter implements Runnable {
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
     @CommandLine.Mixin SweepOptions o = new SweepOptions();
@@ -331,7 +336,8 @@ final class ExperimentCommand implements Runnable {
   }
 
   @Command(name = "records", description = {"Any file of the generic record format (user_id, prompt, left/right/label or chosen/rejected):",
-      "seeded user and pair splits, PAL-B when there are prompts, else PAL-A with an MLP."})
+      "seeded user and pair splits, PAL-B when there are prompts, else PAL-A with an MLP.",
+      "Defaults: --epochs 30, --batch-size 256, --shots 10, --k 1,2."})
   static final class Records implements Runnable {
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
     @CommandLine.Mixin SweepOptions o = new SweepOptions();
