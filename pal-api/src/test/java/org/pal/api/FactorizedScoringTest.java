@@ -69,6 +69,9 @@ class FactorizedScoringTest {
       spread = Math.max(spread, Math.abs(fast[i] - fast[0]));
     }
     assertThat(spread).as("rewards differ across rows").isGreaterThan(1e-3);
+    if (promptDim == 0) { // a prompt for a model trained without prompts is a user error naming it
+      RewardModelTest.assertUserError(() -> m.rewards(User.id("a"), Input.vector(vec(r, 3)), Input.vector(x[0])), "trained without prompts");
+    }
   }
 
   private static float[] vec(Random r, int d) {
