@@ -61,6 +61,14 @@ public final class PalApi {
     return pal.plugins();
   }
 
+  /**
+   * Data-parallel workers for training, evaluation and enrolment in this process (null: the machine's
+   * cores, at most 8), with BLAS single-threaded when there is more than one.
+   */
+  public static void useThreads(Integer workers) {
+    org.pal.core.tensor.Threads.configure(workers);
+  }
+
   // ---- models
 
   /** Loads a model archive and opens the encoders it records, checking their fingerprints. */
@@ -99,6 +107,11 @@ public final class PalApi {
    * A reward model around an engine model built in code (benchmarks, custom training loops); with
    * {@code encoder} (null for vectors only) it also scores raw inputs through that embedder config.
    */
+  /** A freshly initialised (untrained) model of {@code config}, for benchmarks and custom loops. */
+  public RewardModel initialise(PalConfig config, int itemDim, int promptDim, List<String> users, JsonNode encoder) {
+    return wrap(PalModel.build(registry, config, itemDim, promptDim, users, DataType.FLOAT), encoder);
+  }
+
   public RewardModel wrap(PalModel model, JsonNode encoder) {
     return new RewardModel(registry, model, Encoders.forTraining(registry, encoder, model.itemDim(), model.promptDim()), null, null);
   }

@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.function.LongConsumer;
 import org.pal.core.PalException;
 import org.pal.core.config.Json;
+import org.pal.core.config.JsonFields;
 import org.pal.core.data.PreferenceDataset;
 import org.pal.datasets.RecordsDataset;
 import org.pal.datasets.TableFile;
@@ -86,37 +87,25 @@ public final class RecordFiles {
         throw PalException.userInput(where + ": not valid JSON");
       }
       if (!j.isObject()) throw PalException.userInput(where + ": expected a JSON object");
-      JsonNode u = j.get("user");
-      if (u == null || !u.isTextual() || u.asText().isEmpty()) {
-        throw PalException.badInput(where + " user", u == null ? "missing" : u.getNodeType().toString().toLowerCase(), "must be a non-empty string id");
-      }
-      Input left = row(j, "left", tables.items().rows(), where, tables.items().data(), tables.items().dim());
-      Input right = row(j, "right", tables.items().rows(), where, tables.items().data(), tables.items().dim());
+      String user = JsonFields.id(j, "user", where);
+      Input left = row(j, "left", where, tables.items());
+      Input right = row(j, "right", where, tables.items());
       Input prompt = null;
       if (tables.prompts() != null) {
-        prompt = row(j, "prompt", tables.prompts().rows(), where, tables.prompts().data(), tables.prompts().dim());
+        prompt = row(j, "prompt", where, tables.prompts());
       } else if (j.has("prompt") && !(j.get("prompt").isIntegralNumber() && j.get("prompt").asInt() == -1)) {
         throw PalException.badInput(where + " prompt", j.get("prompt"), "the dataset has no prompts; omit the field");
       }
-      JsonNode l = j.get("label");
-      if (l == null || !l.isNumber() || !(l.asDouble() == 1 || l.asDouble() == -1 || l.asDouble() == 0)) {
-        throw PalException.badInput(where + " label", l == null ? "missing" : l, "must be 1 (left preferred), -1 or 0 (right preferred)");
-      }
-      boolean leftWins = l.asDouble() == 1;
-      out.add(new Comparison(u.asText(), prompt, leftWins ? left : right, leftWins ? right : left));
+      boolean leftWins = JsonFields.label(j, "label", where) == 1;
+      out.add(new Comparison(user, prompt, leftWins ? left : right, leftWins ? right : left));
     }
     if (out.isEmpty()) throw PalException.badInput("comparisons", file, "has no comparisons");
     return out;
   }
 
-  private static Input row(JsonNode j, String f, int bound, String where, float[] table, int dim) {
-    JsonNode v = j.get(f);
-    if (v == null || !v.isIntegralNumber() || !v.canConvertToInt() || v.asInt() < 0 || v.asInt() >= bound) {
-      throw PalException.badInput(where + " " + f, v == null ? "missing" : v, "must be a whole row number in 0.." + (bound - 1));
-    }
-    float[] x = new float[dim];
-    System.arraycopy(table, v.asInt() * dim, x, 0, dim);
-    return Input.vector(x);
+  private static Input row(JsonNode j, String f, String where, org.pal.core.data.Table table) {
+    int r = JsonFields.row(j, f, table.rows(), where);
+    return Input.vector(java.util.Arrays.copyOfRange(table.data(), r * table.dim(), (r + 1) * table.dim()));
   }
 
   private static String required(String v, String where, String field) {

@@ -121,6 +121,11 @@ public final class UserPosterior {
    * floored) logits from the zero-shot point's, clamped to [0.5, 4]. Populations whose users sit near
    * the simplex's corners get a wide prior, so a few answers can move a new user far.
    */
+  /** The same around the model's own zero-shot point (the mean of its users' weights). */
+  public static double empiricalPriorStd(PalModel model) {
+    return empiricalPriorStd(model, org.pal.core.eval.Evaluator.meanWeights(model));
+  }
+
   public static double empiricalPriorStd(PalModel model, double[] zeroShot) {
     double[] mu = centredLog(zeroShot);
     double[][] w = model.weightsOf(model.users());

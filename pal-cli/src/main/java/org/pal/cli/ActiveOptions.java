@@ -64,7 +64,7 @@ final class ActiveOptions {
   void onRun(RunResult r, PalModel model, PrintWriter err) {
     if (!on) return;
     long t0 = System.nanoTime();
-    double auto = UserPosterior.empiricalPriorStd(model, org.pal.core.eval.Evaluator.meanWeights(model));
+    double auto = UserPosterior.empiricalPriorStd(model);
     ActiveStudy.Options opts = options(auto);
     ActiveStudy.Result res = ActiveStudy.run(model, splits.get(r.seed()), opts, r.seed());
     lastPriorStd = opts.posterior().priorStd();

@@ -9,7 +9,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import org.nd4j.linalg.api.buffer.DataType;
+import org.pal.api.Dataset;
+import org.pal.api.PalApi;
 import org.pal.core.PalException;
 import org.pal.core.config.Json;
 import org.pal.core.config.Pal;
@@ -18,9 +19,7 @@ import org.pal.core.data.Pairs;
 import org.pal.core.data.PreferenceDataset;
 import org.pal.core.data.SplitDataset;
 import org.pal.core.data.Table;
-import org.pal.core.model.PalModel;
 import org.pal.core.train.TrainResult;
-import org.pal.core.train.Trainer;
 import org.pal.core.train.TrainerSpec;
 import org.pal.models.PalB;
 import picocli.CommandLine;
@@ -112,24 +111,24 @@ final class BenchCommand implements Runnable {
    * {@code minSeconds} each on fresh models (same seed): min, median and max pairs/s.
    */
   private Map<String, Object> throughput(String name, int dim, int d, int k, int n) {
-    Pal pal = Pal.load();
+    PalApi api = PalApi.create();
     int workers = org.pal.core.tensor.Threads.workers();
-    SplitDataset data = randomData(n, dim, 1000, 256, 1);
-    // warm-up on a throwaway model: rounds of a few mini-batches, the same code paths as the timed runs
-    PalModel w = PalModel.build(pal.registry(), palB(d, k, 1), dim, dim, data.ids(data.seenUsers()), DataType.FLOAT);
+    Dataset data = new Dataset(randomData(n, dim, 1000, 256, 1), null, null);
+    // warm-up on throwaway models: rounds of a few mini-batches, the same code paths as the timed runs
+    PalConfig w = palB(d, k, 1);
     List<Long> warm = new ArrayList<>();
     // a round: short fits of up to 50 mini-batches (each with its validation pass, as an epoch of the
     // timed runs has) until half a second has passed; its figure is pairs trained / seconds training
     int steps = Math.max(1, Math.min(n / 256, 50));
-    TrainerSpec ws = w.config().trainer();
-    ws = new TrainerSpec(1, ws.batchSize(), ws.seed(), 0, ws.groups(), null, null, steps, workers);
+    TrainerSpec ws = w.trainer();
+    w = w.withTrainer(new TrainerSpec(1, ws.batchSize(), ws.seed(), 0, ws.groups(), null, null, steps, workers));
     long warmStart = System.nanoTime();
     double best = 0;
     int sinceBest = 0;
     while (true) {
       double trained = 0, seconds = 0;
       while (seconds < 0.5) {
-        TrainResult r = new Trainer(ws, null).fit(w, data, null, false);
+        TrainResult r = api.train(w, data).result();
         trained += r.pairsPerSecond() * r.trainSeconds();
         seconds += r.trainSeconds();
       }
@@ -153,9 +152,10 @@ final class BenchCommand implements Runnable {
     List<Double> secs = new ArrayList<>();
     int params = 0;
     for (int i = 0; i < runs; i++) {
-      PalModel m = PalModel.build(pal.registry(), palB(d, k, epochs), dim, dim, data.ids(data.seenUsers()), DataType.FLOAT);
-      params = m.params().size();
-      TrainResult r = new Trainer(m.config().trainer().withThreads(workers), null).fit(m, data, null, false);
+      PalConfig c = palB(d, k, epochs);
+      PalApi.Trained t = api.train(c.withTrainer(c.trainer().withThreads(workers)), data);
+      params = t.model().engine().params().size();
+      TrainResult r = t.result();
       rates.add(Math.round(r.pairsPerSecond()));
       secs.add(Math.round(r.trainSeconds() * 100) / 100.0);
     }
@@ -210,9 +210,10 @@ final class BenchCommand implements Runnable {
     SplitDataset split = new SplitDataset(d, seen, new int[0], train, validation, new int[0], new int[0]);
     PalConfig cfg = palB(16, 4, 1);
     cfg = cfg.withTrainer(new TrainerSpec(1, 256, 0L, 0, cfg.trainer().groups(), null, null, steps));
-    PalModel m = PalModel.build(Pal.load().registry(), cfg, dim, dim, ids, DataType.FLOAT);
+    PalApi api = PalApi.create();
+    Dataset data = new Dataset(split, null, null);
     resetPeaks();
-    TrainResult res = new Trainer(cfg.trainer(), null).fit(m, split, null, false);
+    TrainResult res = api.train(cfg, data).result();
     long peak = peakHeap();
     Map<String, Object> o = new LinkedHashMap<>();
     o.put("workload", "memory");

@@ -2,7 +2,6 @@ package org.pal.cli;
 
 import java.io.PrintWriter;
 import org.pal.core.PalException;
-import org.pal.core.tensor.Threads;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -67,15 +66,10 @@ public final class PalCommand implements Runnable {
   static final String THREADS = "workers: each training mini-batch, evaluation and enrolment is split across them "
       + "(default: the machine's cores, at most 8); with more than 1, BLAS runs single-threaded";
 
-  /**
-   * N workers, and the kernel threads that go with them: 1 when N > 1 (N x T threads would
-   * oversubscribe the cores), else OMP_NUM_THREADS or 1, as before workers existed.
-   */
+  /** {@code --threads}: the library's worker setting ({@link org.pal.api.PalApi#useThreads}), named as the flag in errors. */
   static void configureThreads(Integer threads) {
     if (threads != null && threads < 1) throw PalException.badInput("--threads", threads, "must be at least 1");
-    int workers = threads != null ? threads : Threads.defaultWorkers();
-    Threads.setWorkers(workers);
-    Threads.set(workers > 1 ? 1 : Threads.fromEnvironment());
+    org.pal.api.PalApi.useThreads(threads);
   }
 
   private static void quietNd4j() {

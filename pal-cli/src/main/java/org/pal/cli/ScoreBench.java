@@ -8,7 +8,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.function.LongSupplier;
-import org.nd4j.linalg.api.buffer.DataType;
 import org.pal.api.Comparison;
 import org.pal.api.Input;
 import org.pal.api.PalApi;
@@ -16,7 +15,6 @@ import org.pal.api.RewardModel;
 import org.pal.api.ScoreRequest;
 import org.pal.api.User;
 import org.pal.core.config.PalConfig;
-import org.pal.core.model.PalModel;
 import org.pal.core.spi.Embedder;
 import org.pal.models.PalB;
 
@@ -38,8 +36,7 @@ final class ScoreBench {
     Random r = new Random(3);
     int dim = 384;
     for (String type : List.of("pal-b", "pal-a")) {
-      PalModel engine = PalModel.build(api.registry(), config(type), dim, dim, ids(100), DataType.FLOAT);
-      try (RewardModel m = api.wrap(engine, null)) {
+      try (RewardModel m = api.initialise(config(type), dim, dim, ids(100), null)) {
         Map<String, Object> byBatch = new LinkedHashMap<>();
         for (int b : new int[] {1, 64, 4096}) {
           double[][] w = new double[b][];
@@ -55,8 +52,8 @@ final class ScoreBench {
     // raw text: the default encoder alone, then the same sentences scored (encode + model)
     List<String> texts = EmbedBench.sentences(2000, 11);
     var encCfg = PalConfig.typed("onnx-sentence");
-    PalModel engine = PalModel.build(api.registry(), config("pal-b"), dim, dim, ids(100), DataType.FLOAT);
-    try (Embedder e = api.registry().embedder(encCfg); RewardModel m = api.wrap(engine, encCfg)) {
+    PalConfig palB = config("pal-b");
+    try (Embedder e = api.registry().embedder(encCfg); RewardModel m = api.initialise(palB, dim, dim, ids(100), encCfg)) {
       out.put("encoder alone (texts/s)", rate(seconds, () -> { e.embed(texts); return texts.size(); }, "texts/s"));
       List<Input> in = texts.stream().map(Input::text).toList();
       out.put("raw text scored, cold (texts/s)", rate(seconds, () -> {
@@ -72,7 +69,7 @@ final class ScoreBench {
     }
     ObjectNode cached = PalConfig.typed("onnx-sentence");
     cached.put("cache", cache.toString());
-    try (RewardModel m = api.wrap(engine, cached)) {
+    try (RewardModel m = api.initialise(palB, dim, dim, ids(100), cached)) {
       List<Input> in = texts.stream().map(Input::text).toList();
       ScoreRequest q = new ScoreRequest(User.id("u3"), Input.text("Which answer is more helpful?"), in);
       m.score(List.of(q)); // fills the cache
@@ -81,7 +78,7 @@ final class ScoreBench {
       try { org.pal.core.archive.AtomicFiles.deleteTree(cache); } catch (java.io.IOException ignored) { /* a temp dir */ }
     }
     // enrolment: one new user from 20 comparisons on vectors, median over 100 users
-    try (RewardModel m = api.wrap(engine, null)) {
+    try (RewardModel m = api.initialise(palB, dim, dim, ids(100), null)) {
       double[] ms = new double[100];
       for (int warm = 0; warm < 30; warm++) m.enrol(comparisons(r, "w" + warm, dim));
       for (int u = 0; u < ms.length; u++) {

@@ -63,6 +63,17 @@ public final class Threads {
   }
 
   /**
+   * N workers (null: {@link #defaultWorkers()}) and the kernel threads that go with them: 1 when N > 1
+   * (N x T threads would oversubscribe the cores), else OMP_NUM_THREADS or 1.
+   */
+  public static void configure(Integer n) {
+    if (n != null && n < 1) throw org.pal.core.PalException.badInput("threads", n, "must be at least 1");
+    int w = n != null ? n : defaultWorkers();
+    setWorkers(w);
+    set(w > 1 ? 1 : fromEnvironment());
+  }
+
+  /**
    * Makes OpenBLAS and {@link #parallelism()} single-threaded until the returned scope is closed, which
    * restores what was there: N workers each calling a multi-threaded BLAS would run N x T threads on
    * the cores. Process-wide, like the settings it changes.
