@@ -22,11 +22,15 @@ final class InspectCommand implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
   @CommandLine.Parameters(index = "0", description = "model archive directory") Path model;
   @Option(names = "--results", description = "an experiment's results.json: suggest K from validation accuracy") Path results;
-  @Option(names = "--weights-out", description = "write every user's weights to this JSON file") Path weightsOut;
+  @Option(names = "--weights-out", description = "write every user's weights to this JSON file (a new path: an existing one is never replaced)") Path weightsOut;
 
   @Override
   public void run() {
     PrintWriter out = spec.commandLine().getOut();
+    // checked before the model loads; a file the user owns is never replaced (there is no --force for it)
+    if (weightsOut != null && java.nio.file.Files.exists(weightsOut, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+      throw org.pal.core.PalException.userInput("--weights-out " + weightsOut + " already exists; PAL never replaces it: choose a new path");
+    }
     try (RewardModel m = PalApi.create().load(model, PalApi.LoadOptions.vectors())) {
       Inspection in = Inspection.of(m);
       int k = in.k();

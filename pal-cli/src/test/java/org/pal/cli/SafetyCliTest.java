@@ -53,8 +53,15 @@ class SafetyCliTest {
         assertThat(r.err()).contains(target.toString()).contains("--force");
       }
     }
+    Run inspect = pal("inspect", model.toString(), "--weights-out", file.toString());
+    assertThat(inspect.code()).as(inspect.err()).isEqualTo(2);
+    assertThat(inspect.err()).contains("--weights-out").contains(file.toString()).contains("choose a new path");
     assertThat(Files.readString(v.resolve("docs/thesis.txt"))).isEqualTo("x");
     assertThat(Files.readString(file)).isEqualTo("mine");
+    Path fresh = dir.resolve("weights.json");
+    Run wrote = pal("inspect", model.toString(), "--weights-out", fresh.toString());
+    assertThat(wrote.code()).as(wrote.err()).isZero();
+    assertThat(org.pal.core.config.Json.readTree(fresh).size()).isEqualTo(10);
     // PAL's own earlier output: only with --force
     Run again = pal("train", "--config", config.toString(), "--data", data.toString(), "--out", model.toString());
     assertThat(again.code()).isEqualTo(2);
