@@ -283,7 +283,7 @@ function setupTry() {
   }
   showSliders();
   $('try-prompt-row').hidden = !m.prompts;
-  $('try-prompt').value = 'describe a pet';
+  $('try-prompt').value = '';
   $('try-responses').value = '';
   for (const id of ['try-prompt', 'try-responses', 'try-user']) $(id).addEventListener('input', scheduleTry);
   $('try-user').addEventListener('input', () => { $('try-who-user').checked = true; });
