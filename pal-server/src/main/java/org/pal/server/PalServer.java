@@ -56,6 +56,7 @@ import org.pal.core.PalException;
  * GET    /v1/model                    type, K, encoder, provenance, user counts, limits, batching window
  * GET    /v1/prototypes?n=            per prototype, the training responses it rewards most and least
  * GET    /v1/users?q=&amp;limit=&amp;bins=     every user on the simplex map (sampled and binned beyond limit)
+ * GET    /v1/users/{id}/held-out      the user's accuracy on their held-out pairs, where known
  * </pre>
  */
 public final class PalServer implements AutoCloseable {
@@ -205,6 +206,7 @@ public final class PalServer implements AutoCloseable {
         case "model" -> { requireMethod(method, "GET"); yield ok(web.model()); }
         case "prototypes" -> { requireMethod(method, "GET"); yield ok(web.prototypes(Request.extractQueryParameters(req))); }
         case "users" -> { requireMethod(method, "GET"); yield ok(web.users(Request.extractQueryParameters(req))); }
+        case "held-out" -> { requireMethod(method, "GET"); yield ok(web.heldOut(UserService.checkId(seg[2]))); }
         default -> throw ApiError.notFound("path", "(" + (path == null ? 0 : path.length()) + " chars)",
             "no such route; see GET /health, POST /v1/rewards, POST /get_reward, /v1/users/{id}[/comparisons|/next-query], GET /metrics, GET / (the web page)");
       };
@@ -236,6 +238,7 @@ public final class PalServer implements AutoCloseable {
       if (seg.length == 3) return "user";
       if (seg.length == 4 && seg[3].equals("comparisons")) return "comparisons";
       if (seg.length == 4 && seg[3].equals("next-query")) return "next-query";
+      if (seg.length == 4 && seg[3].equals("held-out")) return "held-out";
     }
     return "unknown";
   }

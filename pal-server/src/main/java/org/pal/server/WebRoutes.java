@@ -14,6 +14,8 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Pattern;
 import org.eclipse.jetty.util.Fields;
+import org.pal.api.Dataset;
+import org.pal.api.PalApi;
 import org.pal.api.PrototypeRanking;
 import org.pal.api.RewardModel;
 import org.pal.api.User;
@@ -42,6 +44,8 @@ final class WebRoutes {
   private final Map<String, byte[]> assets = new ConcurrentHashMap<>();
   private PrototypeRanking ranking;
   private ApiError rankingError;
+  private Dataset training;
+  private String trainingError;
 
   /** A static file of the page: its media type and bytes. */
   record Asset(String contentType, String body) {}
@@ -144,6 +148,43 @@ final class WebRoutes {
       rankingError = new ApiError(a.status == 400 ? 404 : a.status, a.field, a.value, a.getMessage());
       throw rankingError;
     }
+  }
+
+  /**
+   * A user's accuracy on their held-out pairs, where known: for the model's users when the data it
+   * was trained on can be reopened (loaded once, on first use); never for users enrolled here (all
+   * their answers fit them). Not knowing is an answer (accuracy null, with the reason), not an error.
+   */
+  JsonNode heldOut(String id) {
+    ObjectNode o = json.createObjectNode();
+    o.put("user", id);
+    String reason;
+    if (store.get(id) != null) {
+      reason = "enrolled here: every answer was used to fit the user, none is held out";
+    } else if (!model.hasUser(id)) {
+      throw ApiError.notFound("user", id, "is not a user of this model or this server");
+    } else {
+      Dataset d = training();
+      RewardModel.HeldOut h = d == null ? null : model.heldOut(d, id);
+      if (h != null) {
+        o.put("accuracy", h.accuracy()).put("pairs", h.pairs());
+        return o;
+      }
+      reason = d == null ? trainingError : "the user has no test pairs in the training data";
+    }
+    o.putNull("accuracy").put("pairs", 0).put("reason", reason);
+    return o;
+  }
+
+  private synchronized Dataset training() {
+    if (training == null && trainingError == null) {
+      try {
+        training = PalApi.create().trainingData(model);
+      } catch (PalException e) {
+        trainingError = "the training data cannot be reopened (" + e.getMessage() + ")";
+      }
+    }
+    return training;
   }
 
   private static void entries(ArrayNode a, List<PrototypeRanking.Entry> es, int n) {

@@ -219,6 +219,10 @@ class WebPageTest {
     List<WebElement> cells = driver.findElements(By.cssSelector("#user-weights td.num"));
     assertThat(cells).hasSize(3);
     for (int k = 0; k < 3; k++) assertThat(Double.parseDouble(cells.get(k).getText())).isCloseTo(api.get("weights").get(k).asDouble(), within(5e-5));
+    wait.until(d -> byId("user-accuracy").getText().contains("test pairs"));
+    JsonNode held = http.get("/v1/users/" + who + "/held-out").json();
+    assertThat(byId("user-accuracy").getText()).isEqualTo(String.format(java.util.Locale.ROOT, "held-out accuracy: %.3f on %d test pairs",
+        held.get("accuracy").asDouble(), held.get("pairs").asInt()));
     // search by id
     byId("user-search").sendKeys("u1");
     long matches = model.users().stream().filter(x -> x.contains("u1")).count(); // u1, u10..u19 among the seen users

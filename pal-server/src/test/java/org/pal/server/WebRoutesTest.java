@@ -133,6 +133,10 @@ class WebRoutesTest {
     }
   }
 
+  static float[] row(org.pal.core.data.Table t, int i) {
+    return java.util.Arrays.copyOfRange(t.data(), i * t.dim(), (i + 1) * t.dim());
+  }
+
   @Test
   void usersListsEveryUserWithTheirPlaceAndSamplesBeyondTheLimit() {
     Http.Reply e = http.post("/v1/users/web-listed/comparisons", "{\"comparisons\": [{\"prompt\": \"describe a pet\", \"chosen\": \"a cat\", \"rejected\": \"a dog\"}]}");
@@ -160,6 +164,29 @@ class WebRoutesTest {
     int sum = 0;
     for (JsonNode c : few.get("bins").get("counts")) sum += c.asInt();
     assertThat(sum).isEqualTo(n);
+
+    // held-out accuracy: known for the model's users (their test pairs of the reopened training data), never for enrolled ones
+    JsonNode h = http.get("/v1/users/" + model.users().get(0) + "/held-out").json();
+    var data = pal.trainingData(model);
+    var want = model.heldOut(data, model.users().get(0));
+    assertThat(h.get("pairs").asInt()).isEqualTo(want.pairs()).isPositive();
+    assertThat(h.get("accuracy").asDouble()).isEqualTo(want.accuracy());
+    // the same accuracy counted independently: rewards of each test pair's two rows under the user's weights
+    var split = data.split();
+    var d = split.data();
+    int ui = d.userIds().indexOf(model.users().get(0)), correct = 0, total = 0;
+    double[] w = model.weights(User.id(model.users().get(0)));
+    for (int p : split.test()) {
+      if (d.pairs().user[p] != ui) continue;
+      float[] pr = row(d.prompts(), d.pairs().prompt[p]);
+      double[] r = model.rewards(new double[][] {w, w}, new float[][] {pr, pr}, new float[][] {row(d.items(), d.pairs().left[p]), row(d.items(), d.pairs().right[p])});
+      total++;
+      if ((r[0] - r[1]) * d.pairs().label[p] > 0) correct++;
+    }
+    assertThat(total).isEqualTo(want.pairs());
+    assertThat(want.accuracy()).isCloseTo(correct / (double) total, within(1e-12));
+    assertThat(http.get("/v1/users/web-listed/held-out").json().get("accuracy").isNull()).isTrue();
+    assertThat(http.get("/v1/users/nobody/held-out").status()).isEqualTo(404);
 
     assertThat(http.get("/v1/users?limit=abc").errorField()).isEqualTo("limit");
     assertThat(http.get("/v1/users?limit=0").errorField()).isEqualTo("limit");

@@ -256,7 +256,9 @@ async function selectUser(u, circle) {
       el('td', {}, bar(w, color(k)))))),
     el('p', { id: 'user-comparisons', text: 'comparisons here: ' + d.comparisons }),
     el('p', { id: 'user-uncertainty', text: 'uncertainty (total weight std): ' + (d.uncertainty ? fmt(d.uncertainty.total, 4) : 'not known (fitted in training)') }),
-    el('p', { id: 'user-accuracy', text: 'held-out accuracy: ' + (d.heldOutAccuracy !== undefined && d.heldOutAccuracy !== null ? fmt(d.heldOutAccuracy, 3) : 'not known') }));
+    el('p', { id: 'user-accuracy', text: 'held-out accuracy: …' }));
+  const h = await api('GET', '/v1/users/' + encodeURIComponent(u.id) + '/held-out');
+  $('user-accuracy').textContent = 'held-out accuracy: ' + (h.accuracy === null ? 'not known (' + h.reason + ')' : fmt(h.accuracy, 3) + ' on ' + h.pairs + ' test pairs');
 }
 
 function bar(w, c) {
