@@ -126,6 +126,9 @@ public final class PalServer implements AutoCloseable {
    */
   public static PalServer start(RewardModel model, Path state, ServerSettings s, Path dataset) {
     requireSafeBind(s);
+    if (dataset != null && !java.nio.file.Files.isRegularFile(dataset)) {
+      throw PalException.badInput("dataset", dataset, "is not a file; give the record file (.jsonl, .csv or .parquet) the model was trained on");
+    }
     PalServer p = new PalServer(model, state, s, dataset);
     try {
       p.server.start();

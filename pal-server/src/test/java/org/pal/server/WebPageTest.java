@@ -236,6 +236,7 @@ class WebPageTest {
 
   @Test
   @Order(3)
+  @SuppressWarnings("unchecked")
   void tryItShowsTheRewardsOfTheApiAndDoesNotSendARequestPerKeystroke() throws Exception {
     tab("try");
     WebElement prompt = byId("try-prompt"), responses = byId("try-responses");
@@ -267,12 +268,27 @@ class WebPageTest {
     assertThat(w[0]).isCloseTo(1.0, within(1e-9));
     screenshot("try");
 
-    // typing 30 characters quickly sends a few requests, not 30
-    long before = rewardRequests();
+    // typing: requests leave no closer together than the debounce, itself no shorter than the server's batching window
+    JavascriptExecutor js = driver;
+    long debounce = ((Number) js.executeScript("return state.debounceMs")).longValue();
+    assertThat(debounce).isGreaterThanOrEqualTo(http.get("/v1/model").json().get("server").get("batchWindowMicros").asLong() / 1000);
+    long before = rewardRequests(), pageBefore = ((Number) js.executeScript("return tryState.sent.length")).longValue();
     responses.sendKeys("\nanother response typed quickly");
     Thread.sleep(1500);
-    long sent = rewardRequests() - before;
-    assertThat(sent).as("requests for 31 keystrokes").isBetween(1L, 4L);
+    wait.until(d -> Boolean.FALSE.equals(js.executeScript("return tryState.inFlight")));
+    List<Object> times = (List<Object>) js.executeScript("return tryState.sent.slice(arguments[0])", pageBefore);
+    assertThat(times).isNotEmpty();
+    for (int i = 1; i < times.size(); i++) {
+      assertThat(((Number) times.get(i)).doubleValue() - ((Number) times.get(i - 1)).doubleValue()).isGreaterThanOrEqualTo(debounce);
+    }
+    assertThat(rewardRequests() - before).as("what the server saw").isEqualTo(times.size());
+    // a burst of 31 edits within one moment is one request, not 31
+    before = rewardRequests();
+    js.executeScript("const t = document.getElementById('try-responses'); for (let i = 0; i < 31; i++) { t.value += 'x'; t.dispatchEvent(new Event('input')); }");
+    long burst = before;
+    wait.until(d -> rewardRequests() > burst);
+    Thread.sleep(1000);
+    assertThat(rewardRequests() - before).as("requests for a burst of 31 edits").isEqualTo(1);
     assertThat(consoleErrors()).as("browser console").isEmpty();
   }
 

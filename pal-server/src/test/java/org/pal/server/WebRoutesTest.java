@@ -1,6 +1,7 @@
 package org.pal.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -126,11 +127,9 @@ class WebRoutesTest {
       assertThat(p.get("ranked").asInt()).isBetween(2, 4);
       assertThat(p.get("rows").asLong()).isEqualTo(2);
     }
-    try (PalServer s = PalServer.start(model, dir.resolve("state-missing"), ServerSettings.defaults().withPort(0), dir.resolve("absent.jsonl"))) {
-      Http.Reply r = new Http(s.port(), null).get("/v1/prototypes");
-      assertThat(r.status()).isEqualTo(404);
-      assertThat(r.json().get("error").get("message").asText()).contains("is not a file");
-    }
+    // a --dataset that is not there is refused at start, before anything is bound
+    assertThatThrownBy(() -> PalServer.start(model, dir.resolve("state-missing"), ServerSettings.defaults().withPort(0), dir.resolve("absent.jsonl")))
+        .isInstanceOf(org.pal.core.PalException.class).hasMessageContaining("dataset").hasMessageContaining("absent.jsonl").hasMessageContaining("is not a file");
   }
 
   static float[] row(org.pal.core.data.Table t, int i) {

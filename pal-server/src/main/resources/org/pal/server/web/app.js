@@ -270,7 +270,7 @@ function bar(w, c) {
 
 // ---- Try it
 
-const tryState = { weights: null, timer: null, inFlight: false, again: false, requests: 0 };
+const tryState = { weights: null, timer: null, inFlight: false, again: false, sent: [] };
 
 function setupTry() {
   const m = state.model;
@@ -328,7 +328,7 @@ async function runTry() {
     }
   }
   tryState.inFlight = true;
-  tryState.requests++;
+  tryState.sent.push(performance.now()); // when each request left: the spacing the test checks
   try {
     const r = await api('POST', '/v1/rewards', { requests });
     const res = r.results[0];
