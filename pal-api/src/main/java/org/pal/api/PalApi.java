@@ -143,6 +143,18 @@ public final class PalApi {
     return new Dataset(DatasetDirectory.read(dir), DatasetDirectory.encoder(dir), prov);
   }
 
+  /**
+   * The dataset {@code model} was trained on, reopened from what its archive records (the spec and
+   * split seed, or the directory): the same users, pairs and splits, so held-out pairs are held out.
+   */
+  public Dataset trainingData(RewardModel model) {
+    JsonNode d = model.dataset();
+    if (d == null || d.isNull()) throw PalException.badInput("dataset", "not recorded", "the model archive does not name the data it was trained on");
+    if (d.hasNonNull("directory")) return dataset(Path.of(d.get("directory").asText()));
+    if (!d.hasNonNull("spec") || !d.path("seed").isIntegralNumber()) throw PalException.badInput("dataset", d, "records neither a directory nor a spec with its seed");
+    return dataset(d.get("spec"), d.get("seed").asLong());
+  }
+
   /** Writes a dataset as a directory (tables as .npy, splits, its encoder), atomically. */
   public void writeDataset(Dataset data, Path dir) {
     DatasetDirectory.write(data.split(), dir, data.encoder());

@@ -424,6 +424,26 @@ public final class RewardModel implements AutoCloseable {
     return PalApi.evaluate(model, split, shots);
   }
 
+  /** A user's accuracy on their held-out (test) pairs, and how many there were. */
+  public record HeldOut(double accuracy, int pairs) {}
+
+  /**
+   * How well the model predicts one of its users on their test pairs of {@code data} (the dataset
+   * it was trained on, e.g. {@link PalApi#trainingData}); null when the user has no test pairs there.
+   */
+  public HeldOut heldOut(Dataset data, String user) {
+    SplitDataset split = data.split();
+    PalApi.requireCompatible(model, split);
+    if (!hasUser(user)) throw PalException.badInput("user", user, "is not a user of this model");
+    int u = split.data().userIds().indexOf(user);
+    if (u < 0) throw PalException.badInput("data", "users", "the dataset does not hold user " + user + "; give the dataset the model was trained on");
+    List<Integer> pairs = new ArrayList<>();
+    for (int p : split.test()) if (split.data().pairs().user[p] == u) pairs.add(p);
+    if (pairs.isEmpty()) return null;
+    int[] idx = pairs.stream().mapToInt(Integer::intValue).toArray();
+    return new HeldOut(Evaluator.accuracyWithWeights(model, split.data(), idx, weights(User.id(user))), idx.length);
+  }
+
   /** Writes this model as an archive (atomically), with its encoders and provenance; returns this. */
   public RewardModel save(Path dir) {
     ModelArchive.save(model, dir, provenance == null

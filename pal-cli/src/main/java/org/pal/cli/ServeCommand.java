@@ -23,6 +23,7 @@ final class ServeCommand implements Runnable {
   @Option(names = "--port", defaultValue = "8080", description = "port (default ${DEFAULT-VALUE}; 0 picks a free one)") int port;
   @Option(names = "--token-file", description = "file whose first line is the bearer token (at least 16 characters)") Path tokenFile;
   @Option(names = "--images-root", description = "folder that image:PATH values resolve inside (none: no images)") Path imagesRoot;
+  @Option(names = "--dataset", description = "the record file the model was trained on, for the web page's 'what each prototype likes' (default: the file the model archive names)") Path dataset;
   @Option(names = "--batch-window-us", defaultValue = "1000", description = "micro-batch window after a batch's first request, microseconds (default ${DEFAULT-VALUE})") int window;
   @Option(names = "--max-batch", defaultValue = "1024", description = "most responses per micro-batch (default ${DEFAULT-VALUE})") int maxBatch;
   @Option(names = "--queue", defaultValue = "4096", description = "most scoring jobs waiting; beyond, 503 (default ${DEFAULT-VALUE})") int queue;
@@ -44,7 +45,7 @@ final class ServeCommand implements Runnable {
         queue, scoringThreads, maxBody, maxResponses, maxText, maxComparisons, maxCandidates, memo, snapshotEvery, priorStd);
     PalServer.requireSafeBind(s); // before the model is loaded: a refusal should not wait for it
     RewardModel m = PalApi.create().load(model);
-    PalServer server = PalServer.start(m, state, s);
+    PalServer server = PalServer.start(m, state, s, dataset);
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       server.close();

@@ -52,6 +52,11 @@ import org.pal.core.PalException;
  * DELETE /v1/users/{id}               forget the user and their comparisons
  * POST   /v1/users/{id}/next-query    {"prompt", "candidates"}: the most informative pair to ask
  * GET    /metrics                     Prometheus text format
+ * GET    /                            the web page (and /web/NAME, its script; no token needed: they hold no data)
+ * GET    /v1/model                    type, K, encoder, provenance, user counts, limits, batching window
+ * GET    /v1/prototypes?n=            per prototype, the training responses it rewards most and least
+ * GET    /v1/users?q=&amp;limit=&amp;bins=     every user on the simplex map (sampled and binned beyond limit)
+ * GET    /v1/users/{id}/held-out      the user's accuracy on their held-out pairs, where known
  * </pre>
  */
 public final class PalServer implements AutoCloseable {
@@ -68,10 +73,11 @@ public final class PalServer implements AutoCloseable {
   private final Batcher batcher;
   private final UserStore store;
   private final UserService users;
+  private final WebRoutes web;
   private final Server server;
   private final byte[] expectedAuth;
 
-  private PalServer(RewardModel model, Path state, ServerSettings s) {
+  private PalServer(RewardModel model, Path state, ServerSettings s, Path dataset) {
     this.model = model;
     this.settings = s;
     this.json = new ObjectMapper();
@@ -84,6 +90,7 @@ public final class PalServer implements AutoCloseable {
     UserPosterior posterior = new UserPosterior(model, new UserPosterior.Options(s.priorStd(), UserPosterior.Options.DEFAULT.iterations()));
     this.users = new UserService(model, posterior, store, memo, inputs, metrics, s.maxComparisons());
     this.batcher = new Batcher(model, memo, metrics, s);
+    this.web = new WebRoutes(model, s, users, store, json, dataset);
     this.expectedAuth = s.token() == null ? null : ("Bearer " + s.token()).getBytes(StandardCharsets.UTF_8);
     QueuedThreadPool pool = new QueuedThreadPool(128, 8);
     pool.setName("pal-http");
@@ -110,8 +117,19 @@ public final class PalServer implements AutoCloseable {
    * accepted.
    */
   public static PalServer start(RewardModel model, Path state, ServerSettings s) {
+    return start(model, state, s, null);
+  }
+
+  /**
+   * The same, with the record file the model was trained on for the web page's "what each prototype
+   * likes" ({@code dataset}; null: the file the model archive names, when it names one).
+   */
+  public static PalServer start(RewardModel model, Path state, ServerSettings s, Path dataset) {
     requireSafeBind(s);
-    PalServer p = new PalServer(model, state, s);
+    if (dataset != null && !java.nio.file.Files.isRegularFile(dataset)) {
+      throw PalException.badInput("dataset", dataset, "is not a file; give the record file (.jsonl, .csv or .parquet) the model was trained on");
+    }
+    PalServer p = new PalServer(model, state, s, dataset);
     try {
       p.server.start();
     } catch (Exception e) {
@@ -169,7 +187,7 @@ public final class PalServer implements AutoCloseable {
       String method = req.getMethod();
       String[] seg = path == null ? new String[0] : path.substring(1).split("/", -1);
       route = routeName(seg);
-      if (!route.equals("health")) authorize(req);
+      if (!route.equals("health") && !route.equals("page")) authorize(req);
       a = switch (route) {
         case "health" -> { requireMethod(method, "GET"); yield ok(health()); }
         case "metrics" -> { requireMethod(method, "GET"); yield new Answer(200, Metrics.contentType(), metrics.scrape()); }
@@ -183,8 +201,17 @@ public final class PalServer implements AutoCloseable {
         }
         case "comparisons" -> { requireMethod(method, "POST"); yield ok(comparisons(UserService.checkId(seg[2]), body(req))); }
         case "next-query" -> { requireMethod(method, "POST"); yield ok(nextQuery(UserService.checkId(seg[2]), body(req))); }
+        case "page" -> {
+          requireMethod(method, "GET");
+          WebRoutes.Asset f = web.asset(seg.length == 1 ? "index.html" : seg[1]);
+          yield new Answer(200, f.contentType(), f.body());
+        }
+        case "model" -> { requireMethod(method, "GET"); yield ok(web.model()); }
+        case "prototypes" -> { requireMethod(method, "GET"); yield ok(web.prototypes(Request.extractQueryParameters(req))); }
+        case "users" -> { requireMethod(method, "GET"); yield ok(web.users(Request.extractQueryParameters(req))); }
+        case "held-out" -> { requireMethod(method, "GET"); yield ok(web.heldOut(UserService.checkId(seg[2]))); }
         default -> throw ApiError.notFound("path", "(" + (path == null ? 0 : path.length()) + " chars)",
-            "no such route; see GET /health, POST /v1/rewards, POST /get_reward, /v1/users/{id}[/comparisons|/next-query], GET /metrics");
+            "no such route; see GET /health, POST /v1/rewards, POST /get_reward, /v1/users/{id}[/comparisons|/next-query], GET /metrics, GET / (the web page)");
       };
     } catch (ApiError e) {
       a = error(e);
@@ -206,10 +233,15 @@ public final class PalServer implements AutoCloseable {
     if (seg.length == 1 && seg[0].equals("metrics")) return "metrics";
     if (seg.length == 1 && seg[0].equals("get_reward")) return "get_reward";
     if (seg.length == 2 && seg[0].equals("v1") && seg[1].equals("rewards")) return "rewards";
+    if (seg.length == 1 && seg[0].isEmpty() || seg.length == 2 && seg[0].equals("web")) return "page";
+    if (seg.length == 2 && seg[0].equals("v1") && seg[1].equals("model")) return "model";
+    if (seg.length == 2 && seg[0].equals("v1") && seg[1].equals("prototypes")) return "prototypes";
+    if (seg.length == 2 && seg[0].equals("v1") && seg[1].equals("users")) return "users";
     if (seg.length >= 3 && seg[0].equals("v1") && seg[1].equals("users")) {
       if (seg.length == 3) return "user";
       if (seg.length == 4 && seg[3].equals("comparisons")) return "comparisons";
       if (seg.length == 4 && seg[3].equals("next-query")) return "next-query";
+      if (seg.length == 4 && seg[3].equals("held-out")) return "held-out";
     }
     return "unknown";
   }
@@ -268,18 +300,9 @@ public final class PalServer implements AutoCloseable {
   private JsonNode health() {
     ObjectNode o = json.createObjectNode();
     o.put("status", "ok");
+    o.put("auth", expectedAuth != null); // the web page asks for the token before its first request
     ObjectNode m = o.putObject("model");
-    m.put("type", model.type()).put("k", model.k()).put("itemDim", model.itemDim()).put("promptDim", model.promptDim());
-    m.put("prompts", model.hasPrompts());
-    var in = model.inputs();
-    if (in == null || in.items() == null) {
-      m.put("encoder", "vectors");
-    } else {
-      m.put("encoder", in.items().config().path("type").asText());
-      m.put("encoderModel", in.items().config().path("model").asText("builtin:all-minilm-l6-v2"));
-      m.put("encoderFingerprint", in.items().fingerprint());
-    }
-    m.put("modelUsers", model.users().size());
+    WebRoutes.describe(model, m);
     o.put("users", users.size());
     return o;
   }

@@ -10,14 +10,14 @@ import org.pal.core.PalException;
 /**
  * A server without the CLI, for embedding and for tests that need a real process:
  * {@code java -cp ... org.pal.server.ServerMain --model M --state DIR [--host H] [--port P]
- * [--token-file F] [--images-root D] [--snapshot-every N]}. Prints {@code listening on PORT} once
+ * [--token-file F] [--images-root D] [--dataset F] [--snapshot-every N]}. Prints {@code listening on PORT} once
  * it accepts requests. {@code pal serve} is the same with every setting.
  */
 public final class ServerMain {
   private ServerMain() {}
 
   public static void main(String[] args) throws Exception {
-    Path model = null, state = null;
+    Path model = null, state = null, dataset = null;
     ServerSettings s = ServerSettings.defaults();
     for (int i = 0; i < args.length; i += 2) {
       String v = i + 1 < args.length ? args[i + 1] : null;
@@ -29,13 +29,14 @@ public final class ServerMain {
         case "--port" -> s = s.withPort(Integer.parseInt(v));
         case "--token-file" -> s = s.withToken(readToken(Path.of(v)));
         case "--images-root" -> s = s.withImagesRoot(Path.of(v));
+        case "--dataset" -> dataset = Path.of(v);
         case "--snapshot-every" -> s = s.withStore(s.memoEntries(), Integer.parseInt(v), s.priorStd());
         default -> throw PalException.badInput(args[i], v, "unknown option");
       }
     }
     if (model == null || state == null) throw PalException.userInput("--model and --state are required");
     RewardModel m = PalApi.create().load(model);
-    PalServer server = PalServer.start(m, state, s);
+    PalServer server = PalServer.start(m, state, s, dataset);
     Runtime.getRuntime().addShutdownHook(new Thread(server::close));
     System.out.println("listening on " + server.port());
     System.out.flush();

@@ -102,6 +102,11 @@ public final class UserStore implements AutoCloseable {
     return users.size();
   }
 
+  /** Every stored user now (a weakly consistent copy: users enrolled meanwhile may be missing). */
+  public List<StoredUser> all() {
+    return new ArrayList<>(users.values());
+  }
+
   /**
    * Durably sets a user's comparisons (the stored ones plus {@code added}) and fit; returns once the
    * change is on disk. The caller serialises changes to one user.
