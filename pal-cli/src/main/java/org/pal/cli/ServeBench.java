@@ -1,10 +1,12 @@
 package org.pal.cli;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import java.lang.management.ManagementFactory;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -16,7 +18,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.IntFunction;
 import org.pal.api.Input;
 import org.pal.api.PalApi;
 import org.pal.api.RewardModel;
@@ -33,7 +34,9 @@ import picocli.CommandLine.Option;
  * per phase: cached text (every text already embedded), cold text (every response new, so every one
  * goes through the encoder; compared with the encoder called directly on as many sentences), and
  * enrolment of new users with 20 comparisons each on cached text (the log forced to disk before
- * every answer). Prints rewards/s (or users/s), p50/p95/p99 latency and errors per phase.
+ * every answer). Prints rewards/s (or users/s), p50/p95/p99 latency and errors per phase. The clients
+ * are {@link HttpLoad}'s keep-alive connections, driven by one thread of this JVM, sending requests
+ * built before the clock starts (the cached phase) or as they go (cold text, new user ids).
  */
 final class ServeBench {
   private ServeBench() {}
@@ -47,8 +50,6 @@ final class ServeBench {
     @Option(names = "--state-dir", description = "serve workload: parent of the server's state (default: the working directory, so fsync hits the real disk)") Path stateDir;
   }
 
-  private record Phase(long ok, long errors, double seconds, long[] latencyNanos) {}
-
   static Map<String, Object> run(Options o) {
     if (o.clients < 1 || o.seconds < 1 || o.responses < 1 || o.comparisons < 1) {
       throw PalException.badInput("--clients/--seconds/--responses/--enrol-comparisons", o.clients + "/" + o.seconds + "/" + o.responses + "/" + o.comparisons, "must all be at least 1");
@@ -61,6 +62,7 @@ final class ServeBench {
     out.put("cores", Runtime.getRuntime().availableProcessors());
     out.put("loadAverageBefore", loadAverage());
     out.put("clients", o.clients);
+    out.put("loadGenerator", "one thread in this JVM driving " + o.clients + " keep-alive HTTP/1.1 connections; latency from first byte sent to last byte read");
     out.put("secondsPerPhase", o.seconds);
     Path tmp = null;
     try {
@@ -87,19 +89,23 @@ final class ServeBench {
         for (String p : prompts) post(client, base + "/v1/rewards", scoreBody(users.get(0), p, pool.subList(0, 1)));
         long nonce = System.nanoTime();
         AtomicLong fresh = new AtomicLong();
+        java.net.InetSocketAddress at = new java.net.InetSocketAddress("127.0.0.1", server.port());
+        HttpLoad.BodyCheck rewardsOk = rewardsCheck(o.responses);
         for (String phase : o.phases) {
           Map<String, Object> r = new LinkedHashMap<>();
           switch (phase) {
             case "cached" -> {
-              IntFunction<String> req = seed -> {
-                Random rr = new Random(seed);
+              // 4,096 requests built before the clock starts; connection c sends them from its own offset
+              byte[][] built = new byte[4096][];
+              Random rr = new Random(21);
+              for (int i = 0; i < built.length; i++) {
                 List<String> rs = new ArrayList<>();
                 for (int j = 0; j < o.responses; j++) rs.add(pool.get(rr.nextInt(pool.size())));
-                return scoreBody(users.get(rr.nextInt(users.size())), prompts.get(rr.nextInt(prompts.size())), rs);
-              };
-              drive(client, base + "/v1/rewards", req, o.clients, 2); // warm-up (JIT), not counted
-              Phase ph = drive(client, base + "/v1/rewards", req, o.clients, o.seconds);
-              report(r, ph, o.responses, "rewardsPerSecond");
+                built[i] = HttpLoad.post("/v1/rewards", bytes(scoreBody(users.get(rr.nextInt(users.size())), prompts.get(rr.nextInt(prompts.size())), rs)));
+              }
+              HttpLoad.Requests req = (c, seq) -> built[(int) ((c * 131L + seq) % built.length)];
+              HttpLoad.run(at, o.clients, req, rewardsOk, 2_000_000_000L); // warm-up (JIT), not counted
+              report(r, HttpLoad.run(at, o.clients, req, rewardsOk, o.seconds * 1_000_000_000L), o.responses, "rewardsPerSecond");
             }
             case "cold" -> {
               List<String> direct = EmbedBench.sentences(2000, 13);
@@ -109,34 +115,40 @@ final class ServeBench {
               model.embed(in, false);
               double directRate = in.size() / ((System.nanoTime() - t0) / 1e9);
               List<String> sentences = EmbedBench.sentences(4000, 14);
-              IntFunction<String> req = seed -> {
-                Random rr = new Random(seed);
+              HttpLoad.Requests req = (c, seq) -> {
+                Random rr = new Random(c * 1_000_003L + seq);
                 List<String> rs = new ArrayList<>();
                 for (int j = 0; j < o.responses; j++) {
                   long n = fresh.getAndIncrement();
                   rs.add("cold " + nonce + " " + n + ": " + sentences.get((int) (n % sentences.size())));
                 }
-                return scoreBody(users.get(rr.nextInt(users.size())), prompts.get(rr.nextInt(prompts.size())), rs);
+                return HttpLoad.post("/v1/rewards", bytes(scoreBody(users.get(rr.nextInt(users.size())), prompts.get(rr.nextInt(prompts.size())), rs)));
               };
-              Phase ph = drive(client, base + "/v1/rewards", req, o.clients, o.seconds);
+              HttpLoad.Result ph = HttpLoad.run(at, o.clients, req, rewardsOk, o.seconds * 1_000_000_000L);
               report(r, ph, o.responses, "rewardsPerSecond");
               r.put("encoderDirectSentencesPerSecond", Math.round(directRate));
               r.put("ratioToDirectEncoder", round3((ph.ok() * o.responses / ph.seconds()) / directRate));
             }
             default -> {
-              AtomicLong next = new AtomicLong();
-              IntFunction<String> req = seed -> {
-                Random rr = new Random(seed);
+              // comparison sets built before the clock; each request enrols a new user with one of them
+              byte[][] sets = new byte[1024][];
+              Random rr = new Random(22);
+              for (int i = 0; i < sets.length; i++) {
                 StringBuilder sb = new StringBuilder("{\"comparisons\": [");
                 for (int j = 0; j < o.comparisons; j++) {
                   if (j > 0) sb.append(", ");
                   sb.append("{\"prompt\": ").append(q(prompts.get(rr.nextInt(prompts.size())))).append(", \"chosen\": ")
                       .append(q(pool.get(rr.nextInt(pool.size())))).append(", \"rejected\": ").append(q(pool.get(rr.nextInt(pool.size())))).append("}");
                 }
-                return sb.append("]}").toString();
+                sets[i] = bytes(sb.append("]}").toString());
+              }
+              AtomicLong next = new AtomicLong();
+              HttpLoad.Requests req = (c, seq) -> HttpLoad.post("/v1/users/bench-" + nonce + "-" + next.getAndIncrement() + "/comparisons", sets[(int) ((c * 131L + seq) % sets.length)]);
+              HttpLoad.BodyCheck enrolled = (b, from, len) -> {
+                JsonNode n = Json.parse(new String(b, from, len, StandardCharsets.UTF_8));
+                return n.path("comparisons").asInt() == o.comparisons && n.path("weights").size() == model.k();
               };
-              Phase ph = drive(client, i -> base + "/v1/users/bench-" + nonce + "-" + next.getAndIncrement() + "/comparisons", req, o.clients, o.seconds);
-              report(r, ph, 1, "usersPerSecond");
+              report(r, HttpLoad.run(at, o.clients, req, enrolled, o.seconds * 1_000_000_000L), 1, "usersPerSecond");
               r.put("comparisonsPerUser", o.comparisons);
               r.put("fsync", true);
             }
@@ -154,7 +166,28 @@ final class ServeBench {
     return out;
   }
 
-  private static void report(Map<String, Object> r, Phase ph, int perRequest, String rateName) {
+  /**
+   * A scoring answer: {"rewards": [...]} first, and on one answer in 32 (always the first) a full
+   * parse checking the number of rewards and that each is finite.
+   */
+  private static HttpLoad.BodyCheck rewardsCheck(int responses) {
+    byte[] head = bytes("{\"rewards\":[");
+    long[] seen = new long[1];
+    return (b, from, len) -> {
+      if (len < head.length || !Arrays.equals(b, from, from + head.length, head, 0, head.length)) return false;
+      if (seen[0]++ % 32 != 0) return true;
+      JsonNode r = Json.parse(new String(b, from, len, StandardCharsets.UTF_8)).path("rewards");
+      if (r.size() != responses) return false;
+      for (JsonNode v : r) if (!v.isNumber() || !Double.isFinite(v.doubleValue())) return false;
+      return true;
+    };
+  }
+
+  private static byte[] bytes(String s) {
+    return s.getBytes(StandardCharsets.UTF_8);
+  }
+
+  private static void report(Map<String, Object> r, HttpLoad.Result ph, int perRequest, String rateName) {
     long[] l = ph.latencyNanos().clone();
     Arrays.sort(l);
     r.put("requests", ph.ok());
@@ -164,59 +197,6 @@ final class ServeBench {
     r.put("p50ms", round3(pct(l, 0.50) / 1e6));
     r.put("p95ms", round3(pct(l, 0.95) / 1e6));
     r.put("p99ms", round3(pct(l, 0.99) / 1e6));
-  }
-
-  private static Phase drive(HttpClient client, String url, IntFunction<String> body, int clients, int seconds) {
-    return drive(client, i -> url, body, clients, seconds);
-  }
-
-  /** {@code clients} threads, each sending its next request as soon as the last is answered, for {@code seconds}. */
-  private static Phase drive(HttpClient client, IntFunction<String> url, IntFunction<String> body, int clients, int seconds) {
-    long end = System.nanoTime() + seconds * 1_000_000_000L;
-    List<long[]> lat = new ArrayList<>();
-    long[] ok = new long[clients], err = new long[clients];
-    Thread[] ts = new Thread[clients];
-    long t0 = System.nanoTime();
-    for (int c = 0; c < clients; c++) {
-      int id = c;
-      long[] mine = new long[1 << 16];
-      lat.add(mine);
-      ts[c] = new Thread(() -> {
-        int n = 0, seed = id * 1_000_003;
-        while (System.nanoTime() < end && n < mine.length) {
-          String b = body.apply(seed++);
-          String u = url.apply(seed);
-          long s = System.nanoTime();
-          int status = post(client, u, b);
-          long d = System.nanoTime() - s;
-          if (status == 200) {
-            mine[n++] = d;
-            ok[id]++;
-          } else {
-            err[id]++;
-          }
-        }
-        mine[mine.length - 1] = n; // count, read below
-      });
-      ts[c].start();
-    }
-    for (Thread t : ts) {
-      try {
-        t.join();
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-    }
-    double secs = (System.nanoTime() - t0) / 1e9;
-    long total = Arrays.stream(ok).sum();
-    long[] all = new long[(int) total];
-    int k = 0;
-    for (long[] m : lat) {
-      int n = (int) m[m.length - 1];
-      System.arraycopy(m, 0, all, k, n);
-      k += n;
-    }
-    return new Phase(total, Arrays.stream(err).sum(), secs, all);
   }
 
   private static int post(HttpClient client, String url, String body) {

@@ -24,7 +24,7 @@ final class ServeCommand implements Runnable {
   @Option(names = "--token-file", description = "file whose first line is the bearer token (at least 16 characters)") Path tokenFile;
   @Option(names = "--images-root", description = "folder that image:PATH values resolve inside (none: no images)") Path imagesRoot;
   @Option(names = "--dataset", description = "the record file the model was trained on, for the web page's 'what each prototype likes' (default: the file the model archive names)") Path dataset;
-  @Option(names = "--batch-window-us", defaultValue = "1000", description = "micro-batch window after a batch's first request, microseconds (default ${DEFAULT-VALUE})") int window;
+  @Option(names = "--batch-window-us", defaultValue = "1000", description = "how long a batch that needs the encoder waits for more requests, microseconds; batches of texts already in memory run at once (default ${DEFAULT-VALUE})") int window;
   @Option(names = "--max-batch", defaultValue = "1024", description = "most responses per micro-batch (default ${DEFAULT-VALUE})") int maxBatch;
   @Option(names = "--queue", defaultValue = "4096", description = "most scoring jobs waiting; beyond, 503 (default ${DEFAULT-VALUE})") int queue;
   @Option(names = "--scoring-threads", defaultValue = "1", description = "threads running batches (default ${DEFAULT-VALUE})") int scoringThreads;

@@ -10,15 +10,23 @@ import org.pal.api.RewardModel;
 
 /**
  * Micro-batching of scoring: jobs from concurrent requests wait in a bounded queue; a scoring thread
- * takes the first, everything already waiting, and whatever arrives within the window, up to the
- * maximum number of responses, then embeds every distinct text of the batch once (memory first) and
- * computes all rewards in one pass of the model's vector path. A full queue refuses new jobs
- * ({@link #submit} returns null: the server answers 503). A batch that fails is retried job by job,
- * so one bad request fails alone.
+ * takes the first and everything already waiting, up to the maximum number of responses. A batch
+ * whose texts are all in memory runs at once (waiting would only add latency: batches grow by
+ * themselves while the thread is busy); a batch that needs the encoder also takes whatever arrives
+ * within the window, since the encoder gains from larger batches. It then embeds every distinct
+ * missing text of the batch once and computes all rewards in one pass of the model's vector path.
+ * The request thread looks its texts up in memory before queueing, so the single scoring thread
+ * spends its time on the model. A full queue refuses new jobs ({@link #submit} returns null: the
+ * server answers 503). A batch that fails is retried job by job, so one bad request fails alone.
  */
 final class Batcher implements AutoCloseable {
-  /** Rewards of {@code responses} under {@code prompt} (null without prompts) for {@code weights}. */
-  record Job(double[] weights, Input prompt, List<Input> responses, CompletableFuture<double[]> result) {}
+  /**
+   * Rewards of {@code responses} under {@code prompt} (null without prompts) for {@code weights};
+   * {@code vectors} and {@code promptVector} hold what memory already had (null where the encoder
+   * must run) and are filled in by the scoring thread.
+   */
+  record Job(double[] weights, Input prompt, List<Input> responses, float[][] vectors, float[][] promptVector, boolean cached,
+             CompletableFuture<double[]> result) {}
 
   private final RewardModel model;
   private final EmbeddingMemo memo;
@@ -48,12 +56,20 @@ final class Batcher implements AutoCloseable {
 
   /** Queues a job; null when the queue is full. */
   CompletableFuture<double[]> submit(double[] weights, Input prompt, List<Input> responses) {
-    Job j = new Job(weights, prompt, responses, new CompletableFuture<>());
+    float[][] v = memo.lookup(responses, false);
+    float[][] pv = prompt == null ? null : memo.lookup(List.of(prompt), true);
+    boolean cached = !hasNull(v) && (pv == null || pv[0] != null);
+    Job j = new Job(weights, prompt, responses, v, pv, cached, new CompletableFuture<>());
     if (!queue.offer(j)) {
       metrics.rejected.inc();
       return null;
     }
     return j.result();
+  }
+
+  private static boolean hasNull(float[][] v) {
+    for (float[] x : v) if (x == null) return true;
+    return false;
   }
 
   private void loop() {
@@ -64,10 +80,12 @@ final class Batcher implements AutoCloseable {
         if (first == null) continue;
         batch.add(first);
         int n = first.responses().size();
+        boolean cached = first.cached();
         long deadline = System.nanoTime() + windowNanos;
         while (n < maxBatch) {
-          Job j = queue.peek() != null ? queue.poll() : null;
+          Job j = queue.poll();
           if (j == null) {
+            if (cached) break; // nothing for the encoder: run now
             long left = deadline - System.nanoTime();
             if (left <= 0) break;
             j = queue.poll(left, TimeUnit.NANOSECONDS);
@@ -75,6 +93,7 @@ final class Batcher implements AutoCloseable {
           }
           batch.add(j);
           n += j.responses().size();
+          cached &= j.cached();
         }
         run(batch);
       } catch (InterruptedException e) {
@@ -106,23 +125,20 @@ final class Batcher implements AutoCloseable {
   }
 
   private void score(List<Job> batch) {
-    List<Input> responses = new ArrayList<>(), prompts = new ArrayList<>();
     boolean withPrompts = model.hasPrompts();
-    for (Job j : batch) {
-      responses.addAll(j.responses());
-      if (withPrompts) prompts.add(j.prompt());
-    }
-    float[][] x = memo.embed(responses, false);
-    float[][] p = withPrompts ? memo.embed(prompts, true) : null;
-    int n = x.length;
+    int n = 0;
+    for (Job j : batch) n += j.responses().size();
+    fillMissing(batch, false);
+    if (withPrompts) fillMissing(batch, true);
     double[][] w = new double[n][];
+    float[][] x = new float[n][];
     float[][] pr = withPrompts ? new float[n][] : null;
     int row = 0;
-    for (int b = 0; b < batch.size(); b++) {
-      Job j = batch.get(b);
-      for (int i = 0; i < j.responses().size(); i++, row++) {
+    for (Job j : batch) {
+      for (int i = 0; i < j.vectors().length; i++, row++) {
         w[row] = j.weights();
-        if (pr != null) pr[row] = p[b];
+        x[row] = j.vectors()[i];
+        if (pr != null) pr[row] = j.promptVector()[0];
       }
     }
     double[] r = model.rewards(w, pr, x);
@@ -133,6 +149,24 @@ final class Batcher implements AutoCloseable {
       int m = j.responses().size();
       j.result().complete(java.util.Arrays.copyOfRange(r, row, row + m));
       row += m;
+    }
+  }
+
+  /** Embeds the texts memory did not have (each distinct one once, in one encoder call) into the jobs' vectors. */
+  private void fillMissing(List<Job> batch, boolean prompts) {
+    List<Input> todo = new ArrayList<>();
+    for (Job j : batch) {
+      if (j.cached()) continue;
+      float[][] v = prompts ? j.promptVector() : j.vectors();
+      for (int i = 0; i < v.length; i++) if (v[i] == null) todo.add(prompts ? j.prompt() : j.responses().get(i));
+    }
+    if (todo.isEmpty()) return;
+    float[][] e = memo.embed(todo, prompts);
+    int k = 0;
+    for (Job j : batch) {
+      if (j.cached()) continue;
+      float[][] v = prompts ? j.promptVector() : j.vectors();
+      for (int i = 0; i < v.length; i++) if (v[i] == null) v[i] = e[k++];
     }
   }
 

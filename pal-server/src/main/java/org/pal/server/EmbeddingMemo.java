@@ -32,6 +32,22 @@ final class EmbeddingMemo {
     };
   }
 
+  /** What memory holds for {@code inputs}, in order: vectors pass through, texts not in memory (and images) are null. */
+  float[][] lookup(List<Input> inputs, boolean prompt) {
+    Map<Input, float[]> memo = prompt ? prompts : items;
+    float[][] out = new float[inputs.size()][];
+    int hits = 0;
+    synchronized (memo) {
+      for (int i = 0; i < out.length; i++) {
+        Input in = inputs.get(i);
+        if (in instanceof Input.Vector v) out[i] = v.values();
+        else if (in instanceof Input.Text && (out[i] = memo.get(in)) != null) hits++;
+      }
+    }
+    if (hits > 0) metrics.memoHits.inc(hits);
+    return out;
+  }
+
   /** Vectors of {@code inputs} in order: memory first, the rest through the encoder in one call (each distinct text once). */
   float[][] embed(List<Input> inputs, boolean prompt) {
     Map<Input, float[]> memo = prompt ? prompts : items;

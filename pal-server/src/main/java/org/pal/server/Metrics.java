@@ -29,6 +29,17 @@ final class Metrics {
       .register(registry);
   final Gauge users = Gauge.builder().name("pal_users").help("users enrolled through the server").register(registry);
 
+  /** Per-route data points of the common case (status 200), looked up once instead of per request. */
+  private final java.util.concurrent.ConcurrentHashMap<String, io.prometheus.metrics.core.datapoints.CounterDataPoint> ok200 = new java.util.concurrent.ConcurrentHashMap<>();
+  private final java.util.concurrent.ConcurrentHashMap<String, io.prometheus.metrics.core.datapoints.DistributionDataPoint> latencyOf = new java.util.concurrent.ConcurrentHashMap<>();
+
+  /** One answered request: its route, status and latency. */
+  void count(String route, int status, long nanos) {
+    if (status == 200) ok200.computeIfAbsent(route, r -> requests.labelValues(r, "200")).inc();
+    else requests.labelValues(route, Integer.toString(status)).inc();
+    latencyOf.computeIfAbsent(route, latency::labelValues).observe(nanos / 1e9);
+  }
+
   String scrape() {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     try {

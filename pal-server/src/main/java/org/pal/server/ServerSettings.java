@@ -11,7 +11,7 @@ import org.pal.core.PalException;
  * @param port 0 picks a free port
  * @param token the bearer token every route but /health needs, or null (loopback only)
  * @param imagesRoot folder that {@code image:} paths resolve inside, or null (no images)
- * @param batchWindowMicros how long a scoring batch waits for more requests after its first
+ * @param batchWindowMicros how long a scoring batch that needs the encoder waits for more requests (cached batches run at once)
  * @param maxBatch most responses scored in one batch
  * @param queueCapacity most scoring jobs waiting; beyond it, 503
  * @param scoringThreads threads that run batches

@@ -5,7 +5,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.locks.ReentrantLock;
-import java.util.regex.Pattern;
 import org.pal.api.ActiveQuery;
 import org.pal.api.Input;
 import org.pal.api.RewardModel;
@@ -18,7 +17,6 @@ import org.pal.api.UserPosterior;
  * are serialised; different users proceed in parallel.
  */
 final class UserService {
-  static final Pattern ID = Pattern.compile("[A-Za-z0-9._:@~-]{1,128}");
   private static final Set<String> COMPARISON_FIELDS = Set.of("prompt", "chosen", "rejected");
 
   private final RewardModel model;
@@ -43,10 +41,22 @@ final class UserService {
   }
 
   static String checkId(String id) {
-    if (id == null || !ID.matcher(id).matches()) {
+    if (id == null || !validId(id)) {
       throw ApiError.bad("user", id == null ? "missing" : "(" + Math.min(id.length(), 999) + " chars)", "user ids are 1-128 characters of A-Z a-z 0-9 . _ : @ ~ -");
     }
     return id;
+  }
+
+  /** [A-Za-z0-9._:@~-]{1,128}, checked per character rather than by a regex: this runs on every scoring request. */
+  private static boolean validId(String id) {
+    int n = id.length();
+    if (n < 1 || n > 128) return false;
+    for (int i = 0; i < n; i++) {
+      char c = id.charAt(i);
+      boolean ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || ".:_@~-".indexOf(c) >= 0;
+      if (!ok) return false;
+    }
+    return true;
   }
 
   int size() {

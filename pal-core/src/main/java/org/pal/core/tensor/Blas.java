@@ -34,9 +34,15 @@ final class Blas {
     return p;
   }
 
+  /**
+   * A buffer of at least {@code size} elements. Capacities are rounded up to a power of two, so
+   * callers whose shapes vary from call to call (a server's batches) reuse a few buffers instead of
+   * allocating native memory for every new size and keeping each one pooled.
+   */
   Pointer buffer(int size) {
-    ArrayDeque<Pointer> q = pool.get(size);
-    Pointer p = q == null || q.isEmpty() ? (single ? new FloatPointer(size) : new DoublePointer(size)) : q.pop();
+    int cap = size <= 1 ? 1 : Integer.highestOneBit(size - 1) << 1;
+    ArrayDeque<Pointer> q = pool.get(cap);
+    Pointer p = q == null || q.isEmpty() ? (single ? new FloatPointer(cap) : new DoublePointer(cap)) : q.pop();
     inUse.add(p);
     return p;
   }
