@@ -43,7 +43,8 @@ class ReadmeExampleTest {
     assertThat(rewards[0]).as("the new user, who chose cats, ranks the cat answer first").isGreaterThan(rewards[1]);
     assertThat(Files.exists(out.resolve("pal-model.json"))).isTrue();
 
-    String source = Files.readString(Path.of("src/test/java/org/pal/api/ReadmeExampleTest.java"));
+    // through the module directory, so the test also runs from pal-cli (the mutation run, TESTING.md)
+    String source = Files.readString(Path.of("../pal-api/src/test/java/org/pal/api/ReadmeExampleTest.java"));
     String block = source.substring(source.indexOf("// README-BEGIN\n") + 16, source.indexOf("    // README-END"));
     String readme = Files.readString(Path.of("../README.md"));
     assertThat(readme).as("README.md shows the pipeline exactly as tested").contains(dedent(block));

@@ -15,7 +15,8 @@ import org.pal.core.archive.Npy;
  * preprocessing against PIL + numpy (an independent implementation), both towers against numpy.
  */
 class ClipEncoderTest {
-  static final Path FIXTURE = Path.of("src/test/fixtures/tiny-clip");
+  // through the module directory, so the test also runs from pal-cli (the mutation run, TESTING.md)
+  static final Path FIXTURE = Path.of("../pal-embeddings/src/test/fixtures/tiny-clip");
 
   private static OnnxClipEncoder clip() {
     return new OnnxClipEncoder(new OnnxClipEncoder.Spec(FIXTURE.toString(), null, null, null, 1));
