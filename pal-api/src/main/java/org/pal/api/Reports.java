@@ -215,7 +215,7 @@ public final class Reports {
       StringBuilder pts = new StringBuilder();
       for (int i = 0; i < xl.size(); i++) {
         int n = xl.get(i);
-        double m = g.stream().filter(r -> r.unseenAccuracyByShots().containsKey(n)).mapToDouble(r -> r.unseenAccuracyByShots().get(n)).average().orElse(Double.NaN);
+        double m = g.stream().filter(r -> r.unseenAccuracyByShots() != null && r.unseenAccuracyByShots().containsKey(n)).mapToDouble(r -> r.unseenAccuracyByShots().get(n)).average().orElse(Double.NaN);
         if (Double.isNaN(m)) continue;
         double x = x0 + (xl.size() == 1 ? pw / 2.0 : i * pw / (double) (xl.size() - 1));
         pts.append(String.format(Locale.ROOT, "%.1f,%.1f ", x, y(Math.max(lo, m), lo, y0, ph)));

@@ -211,6 +211,9 @@ class ReportsNumbersTest {
     // a single shot count sits in the middle
     String one = Reports.unseenCurve(List.of(run(1, 0, 0.8, 0.7, 0.6, 1, 1, Map.of(3, 0.9))), "One");
     assertThat(one).contains("<circle cx='280.0'", "<text x='280.0' y='320' text-anchor='middle'>3</text>");
+    // a run without a curve (null: a seen-only run) beside one with a curve: drawn from the runs that have it
+    String mixed = Reports.unseenCurve(List.of(run(1, 0, 0.8, 0.7, 0.6, 1, 1, Map.of(3, 0.9)), run(1, 1, 0.8, null, null, 1, 1, null)), "Mixed");
+    assertThat(mixed).contains("<circle cx='280.0'", "K=1, 3 comparisons: 0.9000");
   }
 
   /** Each user's dot is Σ_j w_j v_j over the prototype vertices on a regular polygon of radius 160 around (330, 225). */
