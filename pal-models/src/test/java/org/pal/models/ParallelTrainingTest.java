@@ -129,6 +129,26 @@ class ParallelTrainingTest {
     Tape[] three = {new Tape(DataType.FLOAT), new Tape(DataType.FLOAT), new Tape(DataType.FLOAT)};
     assertThat(Evaluator.accuracy(m, split.data(), idx, userRow, m.users(), three)).isEqualTo(one);
     assertThat(Evaluator.accuracy(m, split.data(), idx, userRow, m.users())).isEqualTo(one);
+    // a validation-sized set is cut across the workers too (it was one chunk for one worker)
+    int[] few = java.util.Arrays.copyOf(idx, 256);
+    double fewOne = Evaluator.accuracy(m, split.data(), few, userRow, m.users(), new Tape(DataType.FLOAT));
+    assertThat(Evaluator.accuracy(m, split.data(), few, userRow, m.users(), new Tape[] {new Tape(DataType.FLOAT), new Tape(DataType.FLOAT)}))
+        .isEqualTo(fewOne);
+  }
+
+  @Test
+  void fitsOnPooledTapesAndSharedWeightsRepeatExactly() {
+    SplitDataset split = TinyData.make(10, 0, 40, 5, 3, 2);
+    // the first fit leaves its tapes in the pool, dirty; later fits borrow them and must not see it
+    for (int threads : new int[] {1, 2}) {
+      PalModel a = model(PAL_B, split, DataType.FLOAT);
+      fit(a, split, threads);
+      PalModel other = model(PAL_B.replace("\"dim\":6", "\"dim\":7"), split, DataType.FLOAT);
+      fit(other, split, threads);
+      PalModel b = model(PAL_B, split, DataType.FLOAT);
+      fit(b, split, threads);
+      assertThat(b.params().flatValue().toFloatArray()).as("%d threads", threads).containsExactly(a.params().flatValue().toFloatArray());
+    }
   }
 
   @Test

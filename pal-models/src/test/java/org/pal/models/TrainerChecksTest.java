@@ -103,6 +103,19 @@ class TrainerChecksTest {
   }
 
   @Test
+  void aCheckpointResumesOnlyWithTheWorkerCountThatWroteIt(@TempDir Path dir) {
+    String json = "{\"model\":{\"type\":\"pal-a\",\"k\":2,\"dim\":3},\"trainer\":{\"epochs\":2,\"batchSize\":16,\"seed\":1}}";
+    PalModel m = model(json, SPLIT, DataType.FLOAT);
+    new Trainer(m.config().trainer().withThreads(2), null).fit(m, SPLIT, dir, false);
+    assertThat(Checkpoints.load(dir).identity().get("threads").asInt()).isEqualTo(2);
+    PalModel three = model(json, SPLIT, DataType.FLOAT);
+    assertThatThrownBy(() -> new Trainer(three.config().trainer().withThreads(3).withEpochs(3), null).fit(three, SPLIT, dir, true))
+        .isInstanceOf(PalException.class).hasMessageContaining("trainer.threads = 3").hasMessageContaining("resume with --threads 2");
+    PalModel two = model(json, SPLIT, DataType.FLOAT);
+    assertThat(new Trainer(two.config().trainer().withThreads(2).withEpochs(3), null).fit(two, SPLIT, dir, true).resumed()).isTrue();
+  }
+
+  @Test
   void aCheckpointOfAnotherSizeOrRunIsRefused(@TempDir Path dir) throws Exception {
     String json = "{\"model\":{\"type\":\"pal-a\",\"k\":2,\"dim\":3},\"trainer\":{\"epochs\":2,\"batchSize\":16,\"seed\":1}}";
     PalModel m = model(json, SPLIT, DataType.FLOAT);

@@ -52,31 +52,32 @@ public final class Adapter {
     int shards = Math.max(1, Math.min(threads, spec.batchSize()));
     try (Threads.Scope kernels = shards > 1 ? Threads.singleThreadedKernels() : null) {
       Adam adam = new Adam(table, g -> new GroupSpec(spec.lr(), 0.0));
-      DataParallel workers = new DataParallel(table, shards);
-      table.zeroGrad(); // Adam.step leaves them zeroed from here on
-      int[] order = train.clone();
-      double bestLoss = Double.POSITIVE_INFINITY;
-      double[] best = table.flatValue().toDoubleArray();
-      int bad = 0;
-      int[] selection = validation.length > 0 ? validation : train;
-      for (int epoch = 0; epoch < spec.epochs(); epoch++) {
-        Trainer.shuffle(order, new Random(Trainer.mix(seed, epoch, 7)));
-        for (int from = 0; from < order.length; from += spec.batchSize()) {
-          int to = Math.min(order.length, from + spec.batchSize());
-          workers.lossAndGradient(model, data, order, from, to, row, users, s -> null);
-          workers.step(adam);
+      try (DataParallel workers = new DataParallel(table, shards)) {
+        table.zeroGrad(); // Adam.step leaves them zeroed from here on
+        int[] order = train.clone();
+        double bestLoss = Double.POSITIVE_INFINITY;
+        double[] best = table.flatValue().toDoubleArray();
+        int bad = 0;
+        int[] selection = validation.length > 0 ? validation : train;
+        for (int epoch = 0; epoch < spec.epochs(); epoch++) {
+          Trainer.shuffle(order, new Random(Trainer.mix(seed, epoch, 7)));
+          for (int from = 0; from < order.length; from += spec.batchSize()) {
+            int to = Math.min(order.length, from + spec.batchSize());
+            workers.lossAndGradient(model, data, order, from, to, row, users, s -> null);
+            workers.step(adam);
+          }
+          double vl = workers.loss(model, data, selection, 0, selection.length, row, users);
+          if (vl < bestLoss - 1e-9) {
+            bestLoss = vl;
+            best = table.flatValue().toDoubleArray();
+            bad = 0;
+          } else if (++bad >= spec.patience()) {
+            break;
+          }
         }
-        double vl = workers.loss(model, data, selection, 0, selection.length, row, users);
-        if (vl < bestLoss - 1e-9) {
-          bestLoss = vl;
-          best = table.flatValue().toDoubleArray();
-          bad = 0;
-        } else if (++bad >= spec.patience()) {
-          break;
-        }
+        for (int i = 0; i < best.length; i++) table.flatValue().set(i, best[i]);
+        return table;
       }
-      for (int i = 0; i < best.length; i++) table.flatValue().set(i, best[i]);
-      return table;
     } finally {
       model.params().freeze(wasFrozen);
     }

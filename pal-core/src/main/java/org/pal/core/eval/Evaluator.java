@@ -34,7 +34,7 @@ public final class Evaluator {
    * any number of workers).
    */
   public static double accuracy(PalModel model, PreferenceDataset data, int[] idx, int[] userRow, Param table) {
-    return accuracy(model, data, idx, userRow, table, tapes(model, chunks(idx.length)));
+    return accuracy(model, data, idx, userRow, table, tapes(model, idx.length));
   }
 
   /** The same on a caller's tape (the trainer's: its pooled buffers are reused every epoch); leaves it reset. */
@@ -54,7 +54,7 @@ public final class Evaluator {
   /** Accuracy when every pair uses the same explicit weights (zero-shot). */
   public static double accuracyWithWeights(PalModel model, PreferenceDataset data, int[] idx, double[] w) {
     if (idx.length == 0) return Double.NaN;
-    return countCorrect(idx.length, tapes(model, chunks(idx.length)), (tape, from, to) -> {
+    return countCorrect(idx.length, tapes(model, idx.length), (tape, from, to) -> {
       Batch b = Batch.gather(tape, data, idx, from, to, null); // explicit weights: user rows are not used
       double[][] ws = new double[to - from][];
       java.util.Arrays.fill(ws, w);
@@ -66,20 +66,34 @@ public final class Evaluator {
     long correct(Tape tape, int from, int to);
   }
 
-  private static int chunks(int pairs) {
-    return (pairs + EVAL_BATCH - 1) / EVAL_BATCH;
+  /** Smallest chunk worth a worker of its own. */
+  private static final int MIN_CHUNK = 64;
+
+  /**
+   * Pairs per chunk: EVAL_BATCH on one worker; with several, small sets are cut so that every worker
+   * gets a chunk (a trainer's validation set of a few hundred pairs was one chunk, scored by one worker).
+   */
+  private static int chunkSize(int pairs, int workers) {
+    if (workers <= 1) return EVAL_BATCH;
+    return Math.min(EVAL_BATCH, Math.max(MIN_CHUNK, (pairs + workers - 1) / workers));
+  }
+
+  private static int chunks(int pairs, int workers) {
+    int size = chunkSize(pairs, workers);
+    return (pairs + size - 1) / size;
   }
 
   /** One fresh tape per worker that has a chunk to score. */
-  private static Tape[] tapes(PalModel model, int chunks) {
-    Tape[] t = new Tape[Math.max(1, Math.min(Threads.workers(), chunks))];
+  private static Tape[] tapes(PalModel model, int pairs) {
+    int w = Threads.workers();
+    Tape[] t = new Tape[Math.max(1, Math.min(w, chunks(pairs, w)))];
     for (int i = 0; i < t.length; i++) t[i] = new Tape(model.params().dtype());
     return t;
   }
 
-  /** Scores chunks of EVAL_BATCH pairs; worker w takes chunks w, w + W, w + 2W, ... on tapes[w]. */
+  /** Scores chunks of {@link #chunkSize} pairs; worker w takes chunks w, w + W, w + 2W, ... on tapes[w]. */
   private static long countCorrect(int pairs, Tape[] tapes, Chunk chunk) {
-    int nChunks = chunks(pairs), workers = Math.min(tapes.length, nChunks);
+    int size = chunkSize(pairs, tapes.length), nChunks = (pairs + size - 1) / size, workers = Math.min(tapes.length, nChunks);
     long[] correct = new long[workers];
     try (Threads.Scope kernels = workers > 1 ? Threads.singleThreadedKernels() : null) {
       Workers.shared().run(workers, w -> {
@@ -88,7 +102,7 @@ public final class Evaluator {
         try {
           for (int c = w; c < nChunks; c += workers) {
             tape.reset();
-            correct[w] += chunk.correct(tape, c * EVAL_BATCH, Math.min(pairs, (c + 1) * EVAL_BATCH));
+            correct[w] += chunk.correct(tape, c * size, Math.min(pairs, (c + 1) * size));
           }
         } finally {
           tape.noGrad(false);

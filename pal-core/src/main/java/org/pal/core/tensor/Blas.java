@@ -47,6 +47,11 @@ final class Blas {
     return p;
   }
 
+  /** A new buffer outside the pool (the caller keeps it). */
+  Pointer fresh(int size) {
+    return single ? new FloatPointer(size) : new DoublePointer(size);
+  }
+
   void copyBack(Pointer p, Mat m) {
     if (single) ((FloatPointer) p).get(m.f, m.off, m.size());
     else ((DoublePointer) p).get(m.d, m.off, m.size());

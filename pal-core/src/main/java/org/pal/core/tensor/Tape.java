@@ -27,7 +27,22 @@ public final class Tape {
   private final Map<Long, ArrayDeque<Mat>> pool = new HashMap<>();
   private final Blas blas;
   /** Where parameter gradients go instead of their store's buffer (a data-parallel worker), or null. */
-  private final GradBuffer grads;
+  private GradBuffer grads;
+  /** Weights already off-heap for this step (a data-parallel step's shared copy), or null. */
+  private SharedWeights shared;
+  /** An off-heap buffer kept across resets for a {@link SharedWeights}, or null. */
+  private Pointer kept;
+  /** True while in the idle pool (a second give-back must not put it there twice). */
+  private boolean idle;
+
+  /**
+   * Idle tapes with their pools, allocated and paged in: a fit borrows them ({@link #borrow}) instead of
+   * allocating (and page-faulting) every matrix and BLAS buffer again in its first step. Soft references:
+   * the collector may drop them (and their off-heap buffers) under memory pressure.
+   */
+  private static final java.util.concurrent.ConcurrentLinkedDeque<java.lang.ref.SoftReference<Tape>> IDLE_FLOAT =
+      new java.util.concurrent.ConcurrentLinkedDeque<>(), IDLE_DOUBLE = new java.util.concurrent.ConcurrentLinkedDeque<>();
+  private static final int MAX_IDLE = 16;
 
   private boolean noGrad;
 
@@ -44,6 +59,46 @@ public final class Tape {
     this.dtype = dtype;
     this.blas = new Blas(dtype == DataType.FLOAT);
     this.grads = grads;
+  }
+
+  /** A tape from the pool of idle ones (else a new one), as {@link #Tape(DataType, GradBuffer)} makes; give it back with {@link #giveBack}. */
+  public static Tape borrow(DataType dtype, GradBuffer grads) {
+    var idleTapes = dtype == DataType.FLOAT ? IDLE_FLOAT : IDLE_DOUBLE;
+    for (java.lang.ref.SoftReference<Tape> r; (r = idleTapes.pollFirst()) != null; ) {
+      Tape t = r.get();
+      if (t != null && t.dtype == dtype) {
+        t.idle = false;
+        t.grads = grads;
+        return t;
+      }
+    }
+    return new Tape(dtype, grads);
+  }
+
+  /** Resets this tape and returns it to the idle pool; the caller must not use it afterwards. */
+  public void giveBack() {
+    if (idle) return;
+    idle = true;
+    reset();
+    noGrad = false;
+    grads = null;
+    shared = null;
+    var idleTapes = dtype == DataType.FLOAT ? IDLE_FLOAT : IDLE_DOUBLE;
+    if (idleTapes.size() < MAX_IDLE) idleTapes.addFirst(new java.lang.ref.SoftReference<>(this));
+  }
+
+  /**
+   * Until called again with null, parameters of {@code w}'s store enter matrix products from that
+   * shared off-heap copy instead of one staged by this tape (set only while the values do not change).
+   */
+  public void shareWeights(SharedWeights w) {
+    this.shared = w;
+  }
+
+  /** An off-heap buffer of at least {@code size} elements owned by this tape, not part of its per-step pool. */
+  Pointer keptBuffer(int size) {
+    if (kept == null || kept.capacity() < size) kept = blas.fresh(size);
+    return kept;
   }
 
   /** In no-grad mode parameters enter as constants and nothing is recorded (evaluation, scoring). */
@@ -104,8 +159,9 @@ public final class Tape {
   public Var param(Param p) {
     if (p.value == null) throw PalException.internal("parameter " + p.name() + " used before its store was sealed");
     checkType(p.value);
-    if (p.frozen || noGrad) return new Var(p.value, false, null);
-    return new Var(p.value, true, grads == null ? p : grads.target(p));
+    Var v = p.frozen || noGrad ? new Var(p.value, false, null) : new Var(p.value, true, grads == null ? p : grads.target(p));
+    if (shared != null) v.staged = shared.view(p);
+    return v;
   }
 
   private void checkType(Mat m) {

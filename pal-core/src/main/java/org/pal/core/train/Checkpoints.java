@@ -120,11 +120,22 @@ public final class Checkpoints {
   public static void requireSameRun(Path dir, JsonNode saved, JsonNode current) {
     ObjectNode a = ((ObjectNode) saved).deepCopy(), b = ((ObjectNode) current).deepCopy();
     JsonNode savedEpochs = a.remove("epochs"), epochs = b.remove("epochs");
+    // the workers that ran are compared on their own (below); the config's setting may be absent (= the machine's cores)
+    JsonNode savedThreads = a.remove("threads"), threads = b.remove("threads");
+    for (ObjectNode id : List.of(a, b)) {
+      if (id.get("config") instanceof ObjectNode c && c.get("trainer") instanceof ObjectNode t) t.remove("threads");
+    }
     List<String> diffs = new ArrayList<>();
     diff("", a, b, diffs);
     if (!diffs.isEmpty()) {
       throw PalException.userInput("checkpoint in " + dir + " belongs to another run: " + String.join("; ", diffs.subList(0, Math.min(5, diffs.size())))
           + (diffs.size() > 5 ? "; ..." : "") + ". Resume with the original config and data, or use another checkpoint directory");
+    }
+    if (savedThreads != null && threads != null && savedThreads.asInt() != threads.asInt()) {
+      // another worker count gives other noise streams and another order of gradient additions
+      throw PalException.badInput("trainer.threads", threads.asInt(), "the checkpoint in " + dir + " was written by a run with "
+          + savedThreads.asInt() + " worker(s), and a run continues exactly only with as many; resume with --threads "
+          + savedThreads.asInt() + " (trainer.threads: " + savedThreads.asInt() + ")");
     }
     if (savedEpochs != null && epochs != null && epochs.asLong() < savedEpochs.asLong()) {
       throw PalException.badInput("trainer.epochs", epochs.asLong(), "the checkpoint in " + dir + " was written by a run of "

@@ -10,6 +10,7 @@ import org.pal.core.tensor.GradBuffer;
 import org.pal.core.tensor.Mat;
 import org.pal.core.tensor.Param;
 import org.pal.core.tensor.ParamStore;
+import org.pal.core.tensor.SharedWeights;
 import org.pal.core.tensor.Tape;
 import org.pal.core.tensor.Var;
 
@@ -21,9 +22,11 @@ import org.pal.core.tensor.Var;
  * into the store's own gradient, worker s &gt; 0 into a private {@link GradBuffer}; the optimizer
  * adds the buffers to the store's gradient in the order 1, ..., N-1 ({@link Adam#step(Mat[], int)}).
  * Nothing depends on thread timing, so a run is bit-identical for a given N; with N = 1 it is the
- * plain sequential step.
+ * plain sequential step. The workers read the weights for BLAS from one shared off-heap copy per step
+ * ({@link SharedWeights}). Tapes come from (and {@link #close} gives them back to) the pool of idle
+ * tapes, so a second fit in the same process starts with its buffers allocated.
  */
-public final class DataParallel {
+public final class DataParallel implements AutoCloseable {
   /** Parameters per worker below which the optimizer update stays on one thread. */
   private static final int MIN_UPDATE_PIECE = 1 << 15;
 
@@ -32,6 +35,7 @@ public final class DataParallel {
   private final GradBuffer[] buffers;
   private final Mat[] addends;
   private final double[] losses;
+  private final SharedWeights shared;
 
   /** @param store the parameters being trained (others the model reads are frozen constants) */
   public DataParallel(ParamStore store, int shards) {
@@ -41,12 +45,19 @@ public final class DataParallel {
     this.buffers = new GradBuffer[shards];
     this.addends = new Mat[shards - 1];
     this.losses = new double[shards];
-    tapes[0] = new Tape(store.dtype());
+    tapes[0] = Tape.borrow(store.dtype(), null);
     for (int s = 1; s < shards; s++) {
       buffers[s] = new GradBuffer(store);
       addends[s - 1] = buffers[s].flat();
-      tapes[s] = new Tape(store.dtype(), buffers[s]);
+      tapes[s] = Tape.borrow(store.dtype(), buffers[s]);
     }
+    this.shared = new SharedWeights(store, tapes[0]);
+  }
+
+  /** Gives the tapes back to the pool; this object and its tapes must not be used afterwards. */
+  @Override
+  public void close() {
+    for (Tape t : tapes) t.giveBack();
   }
 
   public int shards() {
@@ -91,17 +102,23 @@ public final class DataParallel {
   public double lossAndGradient(PalModel model, PreferenceDataset data, int[] idx, int from, int to, int[] userRow,
                                 Param table, IntFunction<Random> noise) {
     int n = to - from;
+    shared.nextStep(); // the optimizer changed the weights since the last copy
     Workers.shared().run(shards, s -> {
       int lo = shardStart(from, to, shards, s), hi = shardStart(from, to, shards, s + 1);
       losses[s] = 0;
       if (lo == hi) return;
       Tape tape = tapes[s];
       tape.reset();
-      Batch b = Batch.gather(tape, data, idx, lo, hi, userRow);
-      Var loss = model.loss(tape, model.margins(tape, b, table, noise.apply(s)), b);
-      double w = (double) (hi - lo) / n;
-      tape.backward(loss, w);
-      losses[s] = w * loss.scalar();
+      tape.shareWeights(shared);
+      try {
+        Batch b = Batch.gather(tape, data, idx, lo, hi, userRow);
+        Var loss = model.loss(tape, model.margins(tape, b, table, noise.apply(s)), b);
+        double w = (double) (hi - lo) / n;
+        tape.backward(loss, w);
+        losses[s] = w * loss.scalar();
+      } finally {
+        tape.shareWeights(null);
+      }
     });
     double sum = 0;
     for (int s = 0; s < shards; s++) sum += losses[s];
@@ -111,6 +128,7 @@ public final class DataParallel {
   /** Mean loss of pairs {@code idx[from..to)} without gradients (evaluation mode: no noise); leaves the tapes reset. */
   public double loss(PalModel model, PreferenceDataset data, int[] idx, int from, int to, int[] userRow, Param table) {
     int n = to - from;
+    shared.nextStep();
     Workers.shared().run(shards, s -> {
       int lo = shardStart(from, to, shards, s), hi = shardStart(from, to, shards, s + 1);
       losses[s] = 0;
@@ -118,10 +136,12 @@ public final class DataParallel {
       Tape tape = tapes[s];
       tape.reset();
       tape.noGrad(true);
+      tape.shareWeights(shared);
       try {
         Batch b = Batch.gather(tape, data, idx, lo, hi, userRow);
         losses[s] = (double) (hi - lo) / n * model.loss(tape, model.margins(tape, b, table, null), b).scalar();
       } finally {
+        tape.shareWeights(null);
         tape.noGrad(false);
         tape.reset();
       }

@@ -43,19 +43,24 @@ public final class Trainer {
   /**
    * What must match for a checkpoint to continue a run: the full resolved config (learning rates as
    * applied to each of the model's groups included), the parameter count, and the SHA-256 of the
-   * data and of the train/validation split. Only {@code epochs} may differ, and only upwards.
+   * data and of the train/validation split, and the number of workers ({@code threads}: the shards'
+   * noise streams and the order of gradient additions depend on it). Only {@code epochs} may differ,
+   * and only upwards.
    */
-  com.fasterxml.jackson.databind.JsonNode identity(PalModel model, SplitDataset split, int nParams) {
+  com.fasterxml.jackson.databind.JsonNode identity(PalModel model, SplitDataset split, int nParams, int shards) {
     var json = org.pal.core.config.Json.mapper();
     com.fasterxml.jackson.databind.node.ObjectNode id = json.createObjectNode();
     var run = model.config().withTrainer(spec); // the settings this trainer applies, not only those the model was built with
     com.fasterxml.jackson.databind.node.ObjectNode config = json.valueToTree(run);
     ((com.fasterxml.jackson.databind.node.ObjectNode) config.get("trainer")).remove("epochs");
+    // the workers actually used, below, rather than the setting (absent means the machine's cores)
+    ((com.fasterxml.jackson.databind.node.ObjectNode) config.get("trainer")).remove("threads");
     id.set("config", config);
     id.put("epochs", spec.epochs());
     com.fasterxml.jackson.databind.node.ObjectNode groups = id.putObject("effectiveGroups");
     for (String g : model.params().groups()) groups.set(g, json.valueToTree(spec.group(g)));
     id.put("parameters", nParams);
+    id.put("threads", shards);
     id.put("dataSha256", split.data().hash());
     id.put("splitSha256", splitHash(split));
     return id;
@@ -104,7 +109,7 @@ public final class Trainer {
     int startEpoch = 0, bestEpoch = 0, bad = 0;
     double bestAcc = -1, lastLoss = Double.NaN;
     boolean resumed = false;
-    com.fasterxml.jackson.databind.JsonNode identity = checkpointDir == null ? null : identity(model, split, nParams);
+    com.fasterxml.jackson.databind.JsonNode identity = checkpointDir == null ? null : identity(model, split, nParams, shards);
     if (resume) {
       if (checkpointDir == null) throw PalException.badInput("resume", true, "needs a checkpoint directory");
       // resuming from nothing would silently start over: the user asked to continue a run
@@ -128,63 +133,65 @@ public final class Trainer {
         resumed = true;
       }
     }
-    DataParallel workers = new DataParallel(model.params(), shards);
-    Tape tape = workers.tapes()[0];
-    model.params().zeroGrad(); // Adam.step leaves them zeroed from here on
-    int[] train = new int[split.train().length];
-    int n = train.length, bs = spec.batchSize();
-    long t0 = System.nanoTime();
-    long pairsSeen = 0;
-    int epoch = startEpoch;
-    boolean stopped = spec.patience() > 0 && bad >= spec.patience();
-    while (epoch < spec.epochs() && !stopped) {
-      Random shuffle = new Random(mix(spec.seed(), epoch, 1));
-      Random noise = new Random(mix(spec.seed(), epoch, 2));
-      long noiseSeed = mix(spec.seed(), epoch, 2);
-      // each epoch permutes the original order, so the permutation depends on (seed, epoch) only
-      System.arraycopy(split.train(), 0, train, 0, n);
-      shuffle(train, shuffle);
-      double lossSum = 0;
-      int batches = 0;
-      int limit = spec.stepsPerEpoch() == null ? n : (int) Math.min(n, (long) spec.stepsPerEpoch() * bs);
-      for (int from = 0; from < limit; from += bs) {
-        int to = Math.min(limit, from + bs);
-        // one worker draws from the epoch's stream, as the sequential trainer always did; several draw
-        // each from its own stream of (seed, epoch, step, shard), so no draw depends on thread timing
-        long step = batches;
-        IntFunction<Random> shardNoise = shards == 1 ? s -> noise : s -> new Random(mix(noiseSeed, step, s));
-        double lv = workers.lossAndGradient(model, data, train, from, to, userRow, model.users(), shardNoise);
-        if (!Double.isFinite(lv)) {
-          throw PalException.userInput("training diverged at epoch " + (epoch + 1) + " (loss " + lv + "); lower the learning rates in trainer.groups or check the embeddings for huge values");
+    // tapes back to the pool when done: the next fit in this process starts with its buffers allocated
+    try (DataParallel workers = new DataParallel(model.params(), shards)) {
+      Tape tape = workers.tapes()[0];
+      model.params().zeroGrad(); // Adam.step leaves them zeroed from here on
+      int[] train = new int[split.train().length];
+      int n = train.length, bs = spec.batchSize();
+      long t0 = System.nanoTime();
+      long pairsSeen = 0;
+      int epoch = startEpoch;
+      boolean stopped = spec.patience() > 0 && bad >= spec.patience();
+      while (epoch < spec.epochs() && !stopped) {
+        Random shuffle = new Random(mix(spec.seed(), epoch, 1));
+        Random noise = new Random(mix(spec.seed(), epoch, 2));
+        long noiseSeed = mix(spec.seed(), epoch, 2);
+        // each epoch permutes the original order, so the permutation depends on (seed, epoch) only
+        System.arraycopy(split.train(), 0, train, 0, n);
+        shuffle(train, shuffle);
+        double lossSum = 0;
+        int batches = 0;
+        int limit = spec.stepsPerEpoch() == null ? n : (int) Math.min(n, (long) spec.stepsPerEpoch() * bs);
+        for (int from = 0; from < limit; from += bs) {
+          int to = Math.min(limit, from + bs);
+          // one worker draws from the epoch's stream, as the sequential trainer always did; several draw
+          // each from its own stream of (seed, epoch, step, shard), so no draw depends on thread timing
+          long step = batches;
+          IntFunction<Random> shardNoise = shards == 1 ? s -> noise : s -> new Random(mix(noiseSeed, step, s));
+          double lv = workers.lossAndGradient(model, data, train, from, to, userRow, model.users(), shardNoise);
+          if (!Double.isFinite(lv)) {
+            throw PalException.userInput("training diverged at epoch " + (epoch + 1) + " (loss " + lv + "); lower the learning rates in trainer.groups or check the embeddings for huge values");
+          }
+          lossSum += lv;
+          batches++;
+          workers.step(adam);
+          pairsSeen += to - from;
         }
-        lossSum += lv;
-        batches++;
-        workers.step(adam);
-        pairsSeen += to - from;
-      }
-      epoch++;
-      lastLoss = lossSum / batches;
-      tape.reset();
-      double acc = Evaluator.accuracy(model, data, split.validation(), userRow, model.users(), workers.tapes());
-      if (acc > bestAcc) {
-        bestAcc = acc;
-        bestEpoch = epoch;
-        best = flat.toDoubleArray();
-        bad = 0;
-      } else {
-        bad++;
+        epoch++;
+        lastLoss = lossSum / batches;
+        tape.reset();
+        double acc = Evaluator.accuracy(model, data, split.validation(), userRow, model.users(), workers.tapes());
+        if (acc > bestAcc) {
+          bestAcc = acc;
+          bestEpoch = epoch;
+          best = flat.toDoubleArray();
+          bad = 0;
+        } else {
+          bad++;
+        }
+        double secs = (System.nanoTime() - t0) / 1e9;
+        progress.onEpoch(new ProgressListener.EpochReport(epoch, spec.epochs(), lastLoss, acc, bestAcc, bestEpoch,
+            pairsSeen / Math.max(secs, 1e-9), secs));
+        if (checkpointDir != null) {
+          Checkpoints.save(checkpointDir, new Checkpoints.State(epoch, adam.steps(), bestEpoch, bestAcc, bad, lastLoss,
+              identity, flat.toDoubleArray(), best, adam.firstMoment().toDoubleArray(), adam.secondMoment().toDoubleArray()));
+        }
+        stopped = spec.patience() > 0 && bad >= spec.patience();
       }
       double secs = (System.nanoTime() - t0) / 1e9;
-      progress.onEpoch(new ProgressListener.EpochReport(epoch, spec.epochs(), lastLoss, acc, bestAcc, bestEpoch,
-          pairsSeen / Math.max(secs, 1e-9), secs));
-      if (checkpointDir != null) {
-        Checkpoints.save(checkpointDir, new Checkpoints.State(epoch, adam.steps(), bestEpoch, bestAcc, bad, lastLoss,
-            identity, flat.toDoubleArray(), best, adam.firstMoment().toDoubleArray(), adam.secondMoment().toDoubleArray()));
-      }
-      stopped = spec.patience() > 0 && bad >= spec.patience();
+      for (int i = 0; i < nParams; i++) flat.set(i, best[i]);
+      return new TrainResult(epoch, bestEpoch, bestAcc, lastLoss, secs, pairsSeen / Math.max(secs, 1e-9), resumed, shards);
     }
-    double secs = (System.nanoTime() - t0) / 1e9;
-    for (int i = 0; i < nParams; i++) flat.set(i, best[i]);
-    return new TrainResult(epoch, bestEpoch, bestAcc, lastLoss, secs, pairsSeen / Math.max(secs, 1e-9), resumed, shards);
   }
 }
