@@ -5,7 +5,13 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.NoSuchElementException;
 import java.util.function.Function;
+import org.apache.spark.sql.Encoder;
 import org.apache.spark.sql.Row;
+import org.apache.spark.sql.catalyst.encoders.AgnosticEncoder;
+import org.apache.spark.sql.catalyst.encoders.AgnosticEncoders;
+import org.apache.spark.sql.catalyst.encoders.RowEncoder$;
+import org.apache.spark.sql.types.DoubleType;
+import org.apache.spark.sql.types.FloatType;
 import org.apache.spark.sql.types.ArrayType;
 import org.apache.spark.sql.types.BinaryType;
 import org.apache.spark.sql.types.DataType;
@@ -54,18 +60,55 @@ final class Cells {
     return s;
   }
 
-  /** A required vector: an array of numbers, all finite. */
+  /**
+   * A required vector: an array of numbers, all finite. Columns read through {@link #rowEncoder} come
+   * as Java arrays (a {@code float[]} is used as it is); others as a list of boxed numbers.
+   */
   static float[] vector(Row r, int i, String field) {
-    if (r.isNullAt(i)) throw PalException.badInput(field, "missing", "every row needs " + field);
-    List<Object> l = r.getList(i);
-    float[] out = new float[l.size()];
+    Object v = r.isNullAt(i) ? null : r.get(i);
+    if (v == null) throw PalException.badInput(field, "missing", "every row needs " + field);
+    float[] out;
+    if (v instanceof float[] f) {
+      out = f;
+    } else if (v instanceof double[] d) {
+      out = new float[d.length];
+      for (int j = 0; j < d.length; j++) out[j] = (float) d[j];
+    } else {
+      Object[] boxed = v instanceof Object[] a ? a : r.getList(i).toArray();
+      out = new float[boxed.length];
+      for (int j = 0; j < out.length; j++) {
+        if (boxed[j] == null) throw PalException.badInput(field + "[" + j + "]", "null", "vectors hold numbers");
+        out[j] = ((Number) boxed[j]).floatValue();
+      }
+    }
     for (int j = 0; j < out.length; j++) {
-      Object o = l.get(j);
-      if (o == null) throw PalException.badInput(field + "[" + j + "]", "null", "vectors hold numbers");
-      out[j] = ((Number) o).floatValue();
       if (!Float.isFinite(out[j])) throw PalException.badInput(field + "[" + j + "]", out[j], "vectors must be finite");
     }
     return out;
+  }
+
+  /**
+   * The generic row encoder of {@code schema}, except that the columns in {@code arrays} that hold
+   * arrays of float or double come as Java arrays: {@code float[]}/{@code double[]} when the schema
+   * rules out null elements, {@code Float[]}/{@code Double[]} otherwise. Spark's own row encoder
+   * turns every array into a Scala sequence of boxed numbers and back, element by element, which
+   * costs more than scoring the row; a primitive array is one copy each way.
+   */
+  static Encoder<Row> rowEncoder(StructType schema, java.util.Collection<String> arrays) {
+    List<AgnosticEncoders.EncoderField> fields = new ArrayList<>();
+    for (StructField f : schema.fields()) {
+      AgnosticEncoder<?> enc = RowEncoder$.MODULE$.encoderForDataType(f.dataType(), false);
+      if (arrays.contains(f.name()) && f.dataType() instanceof ArrayType a) {
+        boolean nulls = a.containsNull();
+        if (a.elementType() instanceof FloatType) {
+          enc = array(nulls ? AgnosticEncoders.BoxedFloatEncoder$.MODULE$ : AgnosticEncoders.PrimitiveFloatEncoder$.MODULE$, nulls);
+        } else if (a.elementType() instanceof DoubleType) {
+          enc = array(nulls ? AgnosticEncoders.BoxedDoubleEncoder$.MODULE$ : AgnosticEncoders.PrimitiveDoubleEncoder$.MODULE$, nulls);
+        }
+      }
+      fields.add(new AgnosticEncoders.EncoderField(f.name(), enc, f.nullable(), f.metadata(), scala.Option.empty(), scala.Option.empty()));
+    }
+    return new AgnosticEncoders.RowEncoder(scala.jdk.javaapi.CollectionConverters.asScala(fields).toList());
   }
 
   /** Weights as an array of numbers, a JSON array or comma-separated text. */
@@ -85,13 +128,24 @@ final class Cells {
       }
       return w;
     }
-    List<Object> l = r.getList(i);
-    double[] w = new double[l.size()];
+    if (v instanceof double[] d) return d.clone();
+    if (v instanceof float[] f) {
+      double[] w = new double[f.length];
+      for (int j = 0; j < w.length; j++) w[j] = f[j];
+      return w;
+    }
+    Object[] l = v instanceof Object[] a ? a : r.getList(i).toArray();
+    double[] w = new double[l.length];
     for (int j = 0; j < w.length; j++) {
-      if (l.get(j) == null) throw PalException.badInput(field + "[" + j + "]", "null", "weights are numbers");
-      w[j] = ((Number) l.get(j)).doubleValue();
+      if (l[j] == null) throw PalException.badInput(field + "[" + j + "]", "null", "weights are numbers");
+      w[j] = ((Number) l[j]).doubleValue();
     }
     return w;
+  }
+
+  @SuppressWarnings({"rawtypes", "unchecked"})
+  private static AgnosticEncoder<?> array(AgnosticEncoder<?> element, boolean containsNull) {
+    return new AgnosticEncoders.ArrayEncoder(element, containsNull);
   }
 
   /** A prompt or response: text values through the record format's syntax, arrays as vectors. */

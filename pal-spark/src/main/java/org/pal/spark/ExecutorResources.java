@@ -21,6 +21,9 @@ import org.pal.core.spi.Embedder;
  * models handed out here have their shared parameters frozen so concurrent enrolments never touch
  * them.
  *
+ * <p>The first use sets this JVM's PAL workers to one ({@link PalApi#useThreads}): each task is one
+ * thread. In local mode that is the driver's JVM too.
+ *
  * <p>"Once per JVM" is once per class loader that loads this class: Spark loads an application jar
  * with one loader per executor (also under {@code spark.executor.userClassPathFirst}), so that is once
  * per executor; {@link #created()} counts what was opened so tests can check it.
@@ -46,7 +49,12 @@ final class ExecutorResources {
     PalApi a = api;
     if (a == null) {
       synchronized (ExecutorResources.class) {
-        if (api == null) api = PalApi.create();
+        if (api == null) {
+          // Spark's task slots are the parallelism: a task's enrolment split over N workers would run
+          // N x slots threads on the executor's cores (and the fits of N = 1 are the sequential loop's)
+          PalApi.useThreads(1);
+          api = PalApi.create();
+        }
         a = api;
       }
     }

@@ -167,7 +167,7 @@ public final class PalSpark {
     if (Cells.indexOrMissing(schema, EMBEDDING) >= 0) throw PalException.badInput("input column", EMBEDDING, "would be overwritten; rename it");
     StructType out = schema.add(EMBEDDING, DataTypes.createArrayType(DataTypes.FloatType, false), false);
     EmbedTask task = new EmbedTask(Json.write(encoder), Cells.index(schema, column, "embed"), kind, dataRoot, batchSize, bad, idIndex(schema));
-    return input.mapPartitions(task, Encoders.row(out));
+    return input.mapPartitions(task, Cells.rowEncoder(out, List.of(EMBEDDING))).toDF();
   }
 
   private int idIndex(StructType schema) {
@@ -314,13 +314,21 @@ public final class PalSpark {
     boolean vectors = response == Cells.Kind.VECTOR && (prompt == null || prompt == Cells.Kind.VECTOR);
     ScoreTask task = new ScoreTask(broadcast(model), vectors, iUser, iWeights, prompts ? Cells.index(schema, "prompt", "score") : -1,
         prompt, Cells.index(schema, "response", "score"), response, dataRoot, zeroShotUnknown, batchSize, bad, idIndex(schema));
-    return input.mapPartitions(task, Encoders.row(schema.add(REWARD, DataTypes.DoubleType, false)));
+    List<String> arrays = List.of("prompt", "response", "weights");
+    // typed arrays inside the job only; toDF gives callers Spark's usual rows back
+    return input.as(Cells.rowEncoder(schema, arrays)).mapPartitions(task, Cells.rowEncoder(schema.add(REWARD, DataTypes.DoubleType, false), arrays)).toDF();
   }
 
   private Broadcast<ModelShipment> broadcast(Path model) {
     return JavaSparkContext.fromSparkContext(spark.sparkContext()).broadcast(ModelShipment.read(model));
   }
 
+  /**
+   * Scores a partition in batches of rows: the vector columns arrive as primitive arrays (see
+   * {@link Cells#rowEncoder}), each user's weights are looked up once per partition, and each batch
+   * is one call into the API ({@link RewardModel#rewards(double[][], float[][], float[][])} for
+   * vectors, {@link RewardModel#score} for text).
+   */
   static final class ScoreTask implements MapPartitionsFunction<Row, Row> {
     private static final long serialVersionUID = 1L;
     private final Broadcast<ModelShipment> archive;
@@ -348,10 +356,16 @@ public final class PalSpark {
       this.idColumn = idColumn;
     }
 
-    private double[] weights(RewardModel m, Row r) {
+    /** A row's weights: its explicit weights, else its user's (looked up once per partition; callers do not modify them). */
+    private double[] weights(RewardModel m, Row r, Map<String, double[]> users) {
       if (iWeights >= 0 && !r.isNullAt(iWeights)) return m.weights(User.weights(Cells.weights(r, iWeights, "weights")));
       String id = Cells.text(r, iUser < 0 ? iWeights : iUser, iUser < 0 ? "weights" : "user_id");
-      return zeroShotUnknown && !m.hasUser(id) ? m.zeroShotWeights() : m.weights(User.id(id));
+      double[] w = users.get(id);
+      if (w == null) {
+        w = zeroShotUnknown && !m.hasUser(id) ? m.zeroShotWeights() : m.weights(User.id(id));
+        users.put(id, w);
+      }
+      return w;
     }
 
     @Override
@@ -359,34 +373,35 @@ public final class PalSpark {
       int partition = TaskContext.getPartitionId();
       long[] offset = {0};
       InputParser parser = new InputParser(Path.of(dataRoot));
+      Map<String, double[]> users = new java.util.HashMap<>();
       return Cells.batched(rows, batch, part -> {
         RewardModel m = ExecutorResources.model(archive.value(), vectors);
-        List<Row> ok = new ArrayList<>();
-        List<String> where = new ArrayList<>();
-        List<double[]> w = new ArrayList<>();
-        List<Input> p = new ArrayList<>(), x = new ArrayList<>();
+        int n = part.size();
+        Row[] ok = new Row[n];
+        long[] pos = new long[n]; // rows are named (partition, position, id) only when one is bad
+        double[][] w = new double[n][];
+        Object[] p = new Object[n], x = new Object[n]; // float[] on the vector path, Input otherwise
+        int k = 0;
         for (Row r : part) {
-          String at = BadRows.where(partition, ++offset[0], idColumn < 0 ? null : r.get(idColumn));
+          long at = ++offset[0];
           try {
-            double[] wi = weights(m, r);
-            Input pi = iPrompt < 0 ? null : Cells.input(r, iPrompt, prompt, parser, "prompt");
-            Input xi = Cells.input(r, iResponse, response, parser, "response");
-            checkDim(pi, m.promptDim(), "prompt");
-            checkDim(xi, m.itemDim(), "response");
-            ok.add(r);
-            where.add(at);
-            w.add(wi);
-            p.add(pi);
-            x.add(xi);
+            double[] wi = weights(m, r, users);
+            Object pi = iPrompt < 0 ? null : value(r, iPrompt, prompt, parser, "prompt", m.promptDim());
+            Object xi = value(r, iResponse, response, parser, "response", m.itemDim());
+            ok[k] = r;
+            w[k] = wi;
+            p[k] = pi;
+            x[k] = xi;
+            pos[k++] = at;
           } catch (RuntimeException ex) {
-            bad.handle(at, ex);
+            bad.handle(name(partition, at, r), ex);
           }
         }
-        double[] u = rewardsOrNull(m, w, p, x, where);
-        List<Row> out = new ArrayList<>(ok.size());
-        for (int i = 0; i < ok.size(); i++) {
+        double[] u = rewardsOrNaN(m, k, w, p, x, partition, pos, ok);
+        List<Row> out = new ArrayList<>(k);
+        for (int i = 0; i < k; i++) {
           if (Double.isNaN(u[i])) continue;
-          Object[] values = Cells.values(ok.get(i), 1);
+          Object[] values = Cells.values(ok[i], 1);
           values[values.length - 1] = u[i];
           out.add(RowFactory.create(values));
         }
@@ -394,48 +409,55 @@ public final class PalSpark {
       });
     }
 
-    private static void checkDim(Input in, int dim, String field) {
-      if (in instanceof Input.Vector v && v.values().length != dim) {
-        throw PalException.badInput(field + " length", v.values().length, "the model reads " + field + " vectors of dimension " + dim);
+    private Object value(Row r, int i, Cells.Kind kind, InputParser parser, String field, int dim) {
+      if (kind == Cells.Kind.VECTOR) {
+        float[] v = Cells.vector(r, i, field);
+        if (v.length != dim) throw PalException.badInput(field + " length", v.length, "the model reads " + field + " vectors of dimension " + dim);
+        return v;
       }
+      return Cells.input(r, i, kind, parser, field);
+    }
+
+    private String name(int partition, long at, Row r) {
+      return BadRows.where(partition, at, idColumn < 0 ? null : r.get(idColumn));
     }
 
     /** Rewards of a batch in one call; when a row breaks it, row by row so it is named (or skipped: NaN). */
-    private double[] rewardsOrNull(RewardModel m, List<double[]> w, List<Input> p, List<Input> x, List<String> where) {
+    private double[] rewardsOrNaN(RewardModel m, int n, double[][] w, Object[] p, Object[] x, int partition, long[] pos, Row[] rows) {
       try {
-        return rewards(m, w, p, x);
+        return rewards(m, 0, n, w, p, x);
       } catch (RuntimeException ex) {
         if (!BadRows.isRowProblem(ex)) throw ex;
-        if (w.size() == 1) {
-          bad.handle(where.get(0), ex);
+        if (n == 1) {
+          bad.handle(name(partition, pos[0], rows[0]), ex);
           return new double[] {Double.NaN};
         }
       }
-      double[] out = new double[w.size()];
-      for (int i = 0; i < out.length; i++) {
+      double[] out = new double[n];
+      for (int i = 0; i < n; i++) {
         try {
-          out[i] = rewards(m, List.of(w.get(i)), java.util.Collections.singletonList(p.get(i)), List.of(x.get(i)))[0];
+          out[i] = rewards(m, i, i + 1, w, p, x)[0];
         } catch (RuntimeException ex) {
-          bad.handle(where.get(i), ex);
+          bad.handle(name(partition, pos[i], rows[i]), ex);
           out[i] = Double.NaN;
         }
       }
       return out;
     }
 
-    private double[] rewards(RewardModel m, List<double[]> w, List<Input> p, List<Input> x) {
-      int n = w.size();
+    private double[] rewards(RewardModel m, int from, int to, double[][] w, Object[] p, Object[] x) {
+      int n = to - from;
       if (n == 0) return new double[0];
       if (vectors) {
         float[][] pv = iPrompt < 0 ? null : new float[n][], xv = new float[n][];
         for (int i = 0; i < n; i++) {
-          if (pv != null) pv[i] = ((Input.Vector) p.get(i)).values();
-          xv[i] = ((Input.Vector) x.get(i)).values();
+          if (pv != null) pv[i] = (float[]) p[from + i];
+          xv[i] = (float[]) x[from + i];
         }
-        return m.rewards(w.toArray(new double[0][]), pv, xv);
+        return m.rewards(java.util.Arrays.copyOfRange(w, from, to), pv, xv);
       }
       List<ScoreRequest> reqs = new ArrayList<>(n);
-      for (int i = 0; i < n; i++) reqs.add(new ScoreRequest(User.weights(w.get(i)), p.get(i), List.of(x.get(i))));
+      for (int i = from; i < to; i++) reqs.add(new ScoreRequest(User.weights(w[i]), (Input) p[i], List.of((Input) x[i])));
       List<Scores> s = m.score(reqs);
       double[] out = new double[n];
       for (int i = 0; i < n; i++) out[i] = s.get(i).rewards()[0];
@@ -485,7 +507,7 @@ public final class PalSpark {
         Cells.index(ns, chosenForm ? "rejected" : "right", "enrol"), b, chosenForm ? -1 : Cells.index(ns, "label", "enrol"),
         Cells.index(ns, ROW, "enrol"), dataRoot, bad, idIndex(ns));
     int iUser = Cells.index(ns, "user_id", "enrol");
-    return numbered.groupByKey((MapFunction<Row, String>) r -> r.isNullAt(iUser) ? null : String.valueOf(r.get(iUser)), Encoders.STRING())
+    return numbered.as(Cells.rowEncoder(ns, List.of("prompt", "chosen", "rejected", "left", "right"))).groupByKey((MapFunction<Row, String>) r -> r.isNullAt(iUser) ? null : String.valueOf(r.get(iUser)), Encoders.STRING())
         .flatMapGroups(task, Encoders.row(ENROLLED));
   }
 

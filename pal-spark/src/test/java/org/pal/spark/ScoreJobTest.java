@@ -73,7 +73,7 @@ class ScoreJobTest {
     assertThat(out).hasSize(n);
     for (int i = 0; i < n; i++) {
       assertThat(out.get(i).getLong(0)).isEqualTo(i);
-      assertThat(out.get(i).getDouble(out.get(i).fieldIndex("reward"))).as("row %d", i).isCloseTo(expected[i], within(1e-6));
+      assertThat(out.get(i).getDouble(out.get(i).fieldIndex("reward"))).as("row %d", i).isCloseTo(expected[i], within(1e-5)); // float32 rewards of about 6: 1e-5 is a few ulps
     }
     // the rewards are the model's, not constants: different users and responses get different rewards
     assertThat(java.util.Arrays.stream(expected).distinct().count()).isGreaterThan(n / 2);
@@ -96,7 +96,7 @@ class ScoreJobTest {
       User u = local.hasUser(in.getString(0)) ? User.id(in.getString(0)) : User.zeroShot();
       double expected = local.rewards(u, Input.text(in.getString(1)), Input.text(in.getString(2)))[0];
       assertThat(out.get(i).getString(2)).isEqualTo(in.getString(2));
-      assertThat(out.get(i).getDouble(3)).as("row %d", i).isCloseTo(expected, within(1e-6));
+      assertThat(out.get(i).getDouble(3)).as("row %d", i).isCloseTo(expected, within(1e-5));
     }
   }
 
@@ -128,6 +128,6 @@ class ScoreJobTest {
         RowFactory.create("nobody", "describe a pet", "a kitten chasing yarn")), schema, 1);
     assertThatThrownBy(() -> PalSpark.on(spark).score(in, model).collectAsList()).hasStackTraceContaining("partition 0 row 2: user = nobody");
     List<Row> out = PalSpark.on(spark).zeroShotUnknown(true).score(in, model).collectAsList();
-    assertThat(out.get(1).getDouble(3)).isCloseTo(local.rewards(User.zeroShot(), Input.text("describe a pet"), Input.text("a kitten chasing yarn"))[0], within(1e-6));
+    assertThat(out.get(1).getDouble(3)).isCloseTo(local.rewards(User.zeroShot(), Input.text("describe a pet"), Input.text("a kitten chasing yarn"))[0], within(1e-5));
   }
 }
