@@ -24,6 +24,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.http.HttpHeaderValue;
 import org.eclipse.jetty.io.Content;
 import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.HttpConfiguration;
@@ -226,6 +227,9 @@ public final class PalServer implements AutoCloseable {
     res.setStatus(a.status());
     res.getHeaders().put(HttpHeader.CONTENT_TYPE, a.contentType());
     if (a.status() == 401) res.getHeaders().put(HttpHeader.WWW_AUTHENTICATE, "Bearer");
+    // An error may leave the request's body unread; Jetty then drops the connection after the answer,
+    // and a keep-alive client reusing it would see "no bytes". Say so up front: the client reconnects.
+    if (a.status() >= 400 && req.getLength() != 0) res.getHeaders().put(HttpHeader.CONNECTION, HttpHeaderValue.CLOSE);
     metrics.count(route, a.status(), System.nanoTime() - t0);
     byte[] bytes = a.body().getBytes(StandardCharsets.UTF_8);
     res.getHeaders().put(HttpHeader.CONTENT_LENGTH, bytes.length);
