@@ -26,7 +26,11 @@ public final class ActiveQuery {
   /** Posterior draws per choice for {@link Criterion#BALD}. */
   public static final int SAMPLES = 128;
 
-  public enum Criterion { BALD, D_OPTIMAL }
+  /**
+   * {@code PARTICLES} is {@link ParticleQuery} (seen users as particles, falling back to D_OPTIMAL);
+   * it needs the pool's state across answers, so only {@link ActiveStudy} runs it.
+   */
+  public enum Criterion { BALD, D_OPTIMAL, PARTICLES }
 
   /**
    * The chosen pair: indices into the candidates (or the pool), the expected information in nats,
@@ -60,6 +64,7 @@ public final class ActiveQuery {
       prompts = new float[c][];
       java.util.Arrays.fill(prompts, prompt);
     }
+    requireStateless(criterion);
     Choice[][] out = new Choice[c][c];
     if (criterion == Criterion.BALD) {
       double[][] u = posterior.sampledUtilities(fit, prompts, candidates, SAMPLES, fit.comparisons());
@@ -85,6 +90,7 @@ public final class ActiveQuery {
   public static Choice bestOfPool(UserPosterior posterior, UserPosterior.Fit fit, float[][] prompts, float[][] left, float[][] right, Criterion criterion) {
     int n = left.length;
     if (n == 0) throw PalException.badInput("pool", 0, "give at least one pair to choose from");
+    requireStateless(criterion);
     float[][] items = new float[2 * n][], ps = prompts == null ? null : new float[2 * n][];
     for (int i = 0; i < n; i++) {
       items[i] = left[i];
@@ -108,6 +114,12 @@ public final class ActiveQuery {
     return best;
   }
 
+  private static void requireStateless(Criterion criterion) {
+    if (criterion == Criterion.PARTICLES) {
+      throw PalException.badInput("criterion", criterion, "PARTICLES keeps state across answers: use ParticleQuery (as ActiveStudy does), or BALD or D_OPTIMAL here");
+    }
+  }
+
   /** Mutual information of the answer about (a vs b) and θ, from sampled utilities {@code u[s][item]}. */
   static Choice bald(UserPosterior posterior, double[][] u, int a, int b, int first, int second) {
     int s = u.length;
@@ -125,7 +137,7 @@ public final class ActiveQuery {
     return new Choice(first, second, info, pBar, Math.sqrt(Math.max(0, mSq / s - mean * mean)));
   }
 
-  private static double entropy(double p) {
+  static double entropy(double p) {
     if (p <= 0 || p >= 1) return 0;
     return -p * Math.log(p) - (1 - p) * Math.log1p(-p);
   }

@@ -226,6 +226,25 @@ public final class UserPosterior {
     return out;
   }
 
+  /** Rewards {@code [particle][item]} of every item (under prompt rows, or null) for each row of {@code weights}. */
+  double[][] utilitiesOf(double[][] weights, float[][] prompts, float[][] items) {
+    int s = weights.length, n = items.length;
+    double[][] w = new double[s * n][];
+    float[][] x = new float[s * n][], p = prompts == null ? null : new float[s * n][];
+    for (int a = 0; a < s; a++) {
+      if (weights[a].length != k) throw PalException.badInput("particles[" + a + "] length", weights[a].length, "give K = " + k + " weights per particle");
+      for (int i = 0; i < n; i++) {
+        w[a * n + i] = weights[a];
+        x[a * n + i] = items[i];
+        if (p != null) p[a * n + i] = prompts[i];
+      }
+    }
+    double[] u = forward(w, p, x);
+    double[][] out = new double[s][n];
+    for (int a = 0; a < s; a++) System.arraycopy(u, a * n, out[a], 0, n);
+    return out;
+  }
+
   /** Rewards of row i of items for weights row i (no gradients), on this thread's tape. */
   private double[] forward(double[][] w, float[][] prompts, float[][] items) {
     int n = items.length;

@@ -144,7 +144,7 @@ class UserPosteriorTest {
     PreferenceDataset d = data.split().data();
     float[][] c = {row(d, 1), row(d, 1), row(d, 2), row(d, 3), row(d, 4), row(d, 7)};
     UserPosterior.Fit f = post.prior();
-    for (ActiveQuery.Criterion crit : ActiveQuery.Criterion.values()) {
+    for (ActiveQuery.Criterion crit : new ActiveQuery.Criterion[] {ActiveQuery.Criterion.BALD, ActiveQuery.Criterion.D_OPTIMAL}) {
       ActiveQuery.Choice best = ActiveQuery.bestPair(post, f, null, c, crit);
       assertThat(best.first()).isLessThan(best.second());
       assertThat(best.first() == 0 && best.second() == 1).as(crit + ": identical candidates").isFalse();

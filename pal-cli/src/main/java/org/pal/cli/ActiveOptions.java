@@ -26,7 +26,7 @@ final class ActiveOptions {
   @Option(names = "--active-questions", defaultValue = "20", description = "with --active: questions asked, curve 0..N (default ${DEFAULT-VALUE})") int questions;
   @Option(names = "--prior-std", defaultValue = "1.5", description = "with --active: prior std of an unseen user's logits, or 'auto' (empirical Bayes: the seen users' spread) (default ${DEFAULT-VALUE})") String priorStd;
 
-  @Option(names = "--active-criterion", defaultValue = "d-optimal", description = "with --active: d-optimal (linearised expected information) or bald (mutual information over posterior draws) (default ${DEFAULT-VALUE})") String criterion;
+  @Option(names = "--active-criterion", defaultValue = "particles", description = "with --active: d-optimal (linearised expected information), bald (mutual information over posterior draws) or particles (mutual information over the seen users as particles, then d-optimal) (default ${DEFAULT-VALUE})") String criterion;
 
   private final Map<Long, SplitDataset> splits = new TreeMap<>();
   private double lastPriorStd = 1.5;
@@ -50,7 +50,8 @@ final class ActiveOptions {
     org.pal.api.ActiveQuery.Criterion c = switch (criterion) {
       case "bald" -> org.pal.api.ActiveQuery.Criterion.BALD;
       case "d-optimal" -> org.pal.api.ActiveQuery.Criterion.D_OPTIMAL;
-      default -> throw org.pal.core.PalException.badInput("--active-criterion", criterion, "valid criteria: [bald, d-optimal]");
+      case "particles" -> org.pal.api.ActiveQuery.Criterion.PARTICLES;
+      default -> throw org.pal.core.PalException.badInput("--active-criterion", criterion, "valid criteria: [bald, d-optimal, particles]");
     };
     return new ActiveStudy.Options(pool, questions, new UserPosterior.Options(s, UserPosterior.Options.DEFAULT.iterations()), c);
   }
