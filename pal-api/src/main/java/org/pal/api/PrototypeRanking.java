@@ -29,7 +29,11 @@ public record PrototypeRanking(Path file, long rows, int ranked, boolean capped,
   /** A training response as written in the record file (text, image:PATH or npy:FILE#ROW) with its prompt (null without). */
   public record Response(String prompt, String response) {}
 
-  public record Entry(String prompt, String response, double reward) {}
+  /** {@code thumbnail}: for an {@code image:} response, a small PNG as a data URL ({@link Thumbnails}); otherwise null. */
+  public record Entry(String prompt, String response, double reward, String thumbnail) {}
+
+  /** Longer side of a thumbnail, pixels. */
+  public static final int THUMBNAIL_PIXELS = 96;
 
   public record Prototype(int index, List<Entry> highest, List<Entry> lowest) {}
 
@@ -118,8 +122,8 @@ public record PrototypeRanking(Path file, long rows, int ranked, boolean capped,
         Arrays.sort(order, (a, b) -> Double.compare(r[b], r[a]));
         List<Entry> hi = new ArrayList<>(), lo = new ArrayList<>();
         for (int i = 0; i < Math.min(n, m); i++) {
-          hi.add(entry(rs.get(order[i]), r[order[i]]));
-          lo.add(entry(rs.get(order[m - 1 - i]), r[order[m - 1 - i]]));
+          hi.add(entry(rs.get(order[i]), items.get(order[i]), r[order[i]]));
+          lo.add(entry(rs.get(order[m - 1 - i]), items.get(order[m - 1 - i]), r[order[m - 1 - i]]));
         }
         out.add(new Prototype(j, hi, lo));
       }
@@ -127,7 +131,9 @@ public record PrototypeRanking(Path file, long rows, int ranked, boolean capped,
     }
   }
 
-  private static Entry entry(Response r, double reward) {
-    return new Entry(r.prompt(), r.response(), reward);
+  private static Entry entry(Response r, Input item, double reward) {
+    // the path was confined to the data root when the response was parsed
+    String thumb = item instanceof Input.Image img ? Thumbnails.dataUrl(img.path(), THUMBNAIL_PIXELS) : null;
+    return new Entry(r.prompt(), r.response(), reward, thumb);
   }
 }

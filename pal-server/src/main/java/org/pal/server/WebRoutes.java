@@ -193,6 +193,7 @@ final class WebRoutes {
       ObjectNode o = a.addObject();
       if (e.prompt() == null) o.putNull("prompt"); else o.put("prompt", e.prompt());
       o.put("response", e.response()).put("reward", e.reward());
+      if (e.thumbnail() != null) o.put("thumbnail", e.thumbnail());
     }
   }
 

@@ -28,6 +28,38 @@ public final class ServerTestPlugin extends PalPlugin {
   protected void configurePlugin() {
     register(ExtensionPoint.EMBEDDER, "server-words", Spec.class, (s, c) -> new Words(s.dim() == null ? 16 : s.dim(), false), "test encoder");
     register(ExtensionPoint.EMBEDDER, "server-gated", Spec.class, (s, c) -> new Words(s.dim() == null ? 16 : s.dim(), true), "test encoder with a gate");
+    register(ExtensionPoint.EMBEDDER, "server-pixels", Spec.class, (s, c) -> new Pixels(), "test image encoder: an image's mean colour");
+  }
+
+  /** Texts through the word hash (dimension 3), images as their mean red, green and blue in [0, 1]. */
+  static final class Pixels implements org.pal.core.spi.ImageEmbedder {
+    private final Words words = new Words(3, false);
+
+    @Override public float[][] embed(List<String> texts) { return words.embed(texts); }
+
+    @Override
+    public float[][] embedImages(List<Path> images) {
+      float[][] out = new float[images.size()][3];
+      for (int i = 0; i < out.length; i++) {
+        try {
+          java.awt.image.BufferedImage img = javax.imageio.ImageIO.read(images.get(i).toFile());
+          int n = img.getWidth() * img.getHeight();
+          for (int y = 0; y < img.getHeight(); y++) for (int x = 0; x < img.getWidth(); x++) {
+            int rgb = img.getRGB(x, y);
+            out[i][0] += ((rgb >> 16) & 255) / 255f / n;
+            out[i][1] += ((rgb >> 8) & 255) / 255f / n;
+            out[i][2] += (rgb & 255) / 255f / n;
+          }
+        } catch (IOException e) {
+          throw new java.io.UncheckedIOException(e);
+        }
+      }
+      return out;
+    }
+
+    @Override public int dimension() { return 3; }
+    @Override public String fingerprint() { return "server-pixels:3"; }
+    @Override public void close() {}
   }
 
   static final class Words implements Embedder {

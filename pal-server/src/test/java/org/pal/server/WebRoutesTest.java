@@ -19,6 +19,7 @@ import org.pal.api.PalApi;
 import org.pal.api.RewardModel;
 import org.pal.api.User;
 import org.pal.core.config.Json;
+import org.pal.core.config.PalConfig;
 
 /** The web page's read routes without a browser: what they answer, that it is the library's, and their refusals. */
 class WebRoutesTest {
@@ -106,6 +107,62 @@ class WebRoutesTest {
     assertThat(p.get("prototypes").get(0).get("highest").get(0).get("response").asText())
         .isNotEqualTo(p.get("prototypes").get(1).get("highest").get(0).get("response").asText());
     assertThat(http.get("/v1/prototypes?n=0").errorField()).isEqualTo("n");
+  }
+
+  /** Image responses come with a thumbnail: the picture itself, scaled, inside the authorised JSON. */
+  @Test
+  void imageResponsesCarryThumbnailsOfThePictures() throws Exception {
+    Path data = Files.createDirectories(dir.resolve("pictures"));
+    int[] colours = {0xE02020, 0xD03030, 0x2020E0, 0x3030D0};
+    for (int c = 0; c < colours.length; c++) {
+      java.awt.image.BufferedImage img = new java.awt.image.BufferedImage(200, 100, java.awt.image.BufferedImage.TYPE_INT_RGB);
+      for (int y = 0; y < 100; y++) for (int x = 0; x < 200; x++) img.setRGB(x, y, colours[c]);
+      javax.imageio.ImageIO.write(img, "png", data.resolve("c" + c + ".png").toFile());
+    }
+    // half the users like red pictures, half blue
+    StringBuilder rows = new StringBuilder();
+    java.util.Random r = new java.util.Random(3);
+    for (int u = 0; u < 12; u++) {
+      for (int i = 0; i < 16; i++) {
+        int red = r.nextInt(2), blue = 2 + r.nextInt(2);
+        boolean redLeft = r.nextBoolean();
+        int left = redLeft ? red : blue, right = redLeft ? blue : red;
+        rows.append(String.format("{\"user_id\": \"p%d\", \"left\": \"image:c%d.png\", \"right\": \"image:c%d.png\", \"label\": %d}%n",
+            u, left, right, (redLeft == (u < 6)) ? 1 : -1));
+      }
+    }
+    Path records = Files.writeString(data.resolve("pictures.jsonl"), rows);
+    var ds = pal.dataset(Json.parse("{\"type\": \"records\", \"path\": \"" + records + "\", \"encoder\": {\"type\": \"server-pixels\"}}"), 0);
+    PalConfig cfg = PalConfig.parse("{\"model\": {\"type\": \"pal-a\", \"k\": 2, \"dim\": 3}, \"trainer\": {\"epochs\": 10, \"batchSize\": 64}}");
+    try (RewardModel images = pal.train(cfg, ds).model();
+         PalServer s = PalServer.start(images, dir.resolve("state-images"), ServerSettings.defaults().withPort(0))) {
+      JsonNode p = new Http(s.port(), null).get("/v1/prototypes?n=4").json();
+      assertThat(p.get("ranked").asInt()).isEqualTo(4);
+      int seen = 0;
+      for (JsonNode proto : p.get("prototypes")) {
+        for (JsonNode e : proto.get("highest")) {
+          String file = e.get("response").asText().substring("image:".length());
+          java.awt.image.BufferedImage t = ThumbnailsCheck.decode(e.get("thumbnail").asText());
+          assertThat(t.getWidth()).isEqualTo(96);
+          assertThat(t.getHeight()).isEqualTo(48);
+          int want = colours[Integer.parseInt(file.substring(1, 2))];
+          assertThat(t.getRGB(10, 10) & 0xFFFFFF).as(file).isEqualTo(want);
+          seen++;
+        }
+      }
+      assertThat(seen).isEqualTo(8);
+    }
+    // text responses carry none
+    JsonNode text = http.get("/v1/prototypes?n=1").json();
+    assertThat(text.get("prototypes").get(0).get("highest").get(0).has("thumbnail")).isFalse();
+  }
+
+  /** Decodes a data URL the way a browser would, independently of the code that wrote it. */
+  static final class ThumbnailsCheck {
+    static java.awt.image.BufferedImage decode(String url) throws Exception {
+      assertThat(url).startsWith("data:image/png;base64,");
+      return javax.imageio.ImageIO.read(new java.io.ByteArrayInputStream(java.util.Base64.getDecoder().decode(url.substring(url.indexOf(',') + 1))));
+    }
   }
 
   @Test

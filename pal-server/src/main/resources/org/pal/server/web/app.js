@@ -156,6 +156,7 @@ async function loadPrototypes() {
 
 function entryList(entries, cls) {
   return el('ol', { class: cls }, ...entries.map((e) => el('li', {},
+    e.thumbnail ? el('img', { class: 'thumb', src: e.thumbnail, alt: e.response, title: e.response }) : '',
     el('span', { class: 'response', text: e.response }), ' ', el('span', { class: 'reward', text: fmt(e.reward, 3) }),
     e.prompt ? el('div', { class: 'prompt', text: 'to: ' + e.prompt }) : '')));
 }
