@@ -356,4 +356,29 @@ class CliTest {
     }
     assertThat(runs.get(1).get("k").asInt()).isEqualTo(2);
   }
+
+  /** {@code --active} on the shared experiment path: both strategies' curves, 0..N questions, accuracies in [0, 1]. */
+  @Test
+  void activeEnrolmentWritesBothStrategiesCurves() throws Exception {
+    Path out = dir.resolve("exp-active");
+    Run r = pal("experiment", "synthetic", "--dim", "8", "--true-k", "2", "--users", "20", "--pairs", "40", "--unseen-users", "6",
+        "--unseen-pairs", "16", "--test-pairs", "10", "--k", "2", "--seeds", "0", "--epochs", "20", "--active", "--active-pool", "10",
+        "--active-questions", "4", "--out", out.toString());
+    assertThat(r.code()).as(r.err()).isZero();
+    List<String> lines = Files.readAllLines(out.resolve("active.csv"));
+    assertThat(lines.get(0)).isEqualTo("k,strategy,questions,mean,std_seeds,std_users");
+    for (String strategy : List.of("active", "random")) {
+      List<String[]> rows = lines.stream().skip(1).map(l -> l.split(",")).filter(c -> c[1].equals(strategy)).toList();
+      assertThat(rows).as(strategy).hasSize(5); // 0..4 questions
+      for (String[] c : rows) assertThat(Double.parseDouble(c[3])).as(strategy + " at " + c[2]).isBetween(0.0, 1.0);
+    }
+    // no answers yet: both strategies stand at the same (zero-shot) point
+    String[] a0 = lines.stream().filter(l -> l.startsWith("2,active,0,")).findFirst().orElseThrow().split(",");
+    String[] r0 = lines.stream().filter(l -> l.startsWith("2,random,0,")).findFirst().orElseThrow().split(",");
+    assertThat(a0[3]).isEqualTo(r0[3]);
+    Run bad = pal("experiment", "synthetic", "--users", "5", "--pairs", "10", "--k", "1", "--epochs", "1", "--active", "--active-criterion", "nope",
+        "--out", dir.resolve("exp-active-bad").toString());
+    assertThat(bad.code()).isEqualTo(2);
+    assertThat(bad.err()).contains("--active-criterion").contains("nope").contains("particles");
+  }
 }
