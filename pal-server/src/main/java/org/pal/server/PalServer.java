@@ -279,11 +279,34 @@ public final class PalServer implements AutoCloseable {
     return new Answer(e.status, "application/json", root.toString());
   }
 
+  /** Oversized bodies up to this many bytes are read away before the 413. */
+  private static final long DRAIN_LIMIT = 16L << 20;
+
+  /**
+   * Reads an oversized body away (when it is at most {@link #DRAIN_LIMIT}) so that the connection
+   * closes cleanly after the 413: a socket closed with unread bytes is reset, and the reset can
+   * destroy the answer before the client reads it. Larger bodies are not read; their senders may
+   * see the reset instead of the 413.
+   */
+  private static void drain(Request req, long declared) {
+    if (declared > DRAIN_LIMIT) return;
+    try (InputStream in = Request.asInputStream(req)) {
+      byte[] sink = new byte[64 << 10];
+      long total = 0;
+      for (int n; total <= DRAIN_LIMIT && (n = in.read(sink)) > 0; ) total += n;
+    } catch (IOException | RuntimeException e) {
+      // the 413 goes out anyway
+    }
+  }
+
   /** The body as JSON: at most maxBodyBytes (413 beyond), well-formed, one value (400 otherwise). */
   private JsonNode body(Request req) {
     long declared = req.getLength();
     int max = settings.maxBodyBytes();
-    if (declared > max) throw new ApiError(413, "body", declared + " bytes", "request bodies are capped at " + max + " bytes");
+    if (declared > max) {
+      drain(req, declared);
+      throw new ApiError(413, "body", declared + " bytes", "request bodies are capped at " + max + " bytes");
+    }
     byte[] buf;
     try (InputStream in = Request.asInputStream(req)) {
       if (declared >= 0) {
@@ -297,7 +320,10 @@ public final class PalServer implements AutoCloseable {
     } catch (IOException e) {
       throw ApiError.bad("body", "unreadable", "the request body could not be read");
     }
-    if (buf.length > max) throw new ApiError(413, "body", "more than " + max + " bytes", "request bodies are capped at " + max + " bytes");
+    if (buf.length > max) {
+      drain(req, -1);
+      throw new ApiError(413, "body", "more than " + max + " bytes", "request bodies are capped at " + max + " bytes");
+    }
     if (buf.length == 0) throw ApiError.bad("body", "empty", "give a JSON object");
     try {
       JsonNode n = json.readTree(buf);
