@@ -43,16 +43,7 @@ public final class Adam {
       if (p.isFloat()) {
         stepFloat(p, g, from, to, (float) wd, (float) stepSize, (float) sqrtBc2);
       } else {
-        for (int i = from; i < to; i++) {
-          double gi = g.get(i);
-          if (wd != 0) gi += wd * p.get(i);
-          double mi = B1 * m.get(i) + (1 - B1) * gi;
-          double vi = B2 * v.get(i) + (1 - B2) * gi * gi;
-          m.set(i, mi);
-          v.set(i, vi);
-          g.set(i, 0);
-          p.set(i, p.get(i) - stepSize * mi / (Math.sqrt(vi) / sqrtBc2 + EPS));
-        }
+        stepDouble(p, g, NO_ADDENDS, from, to, wd, stepSize, sqrtBc2);
       }
     }
   }
@@ -82,20 +73,27 @@ public final class Adam {
             stepFloatRange(p, g, lo, hi, (float) wd, (float) stepSize, (float) sqrtBc2);
           }
         } else {
-          for (int i = from; i < to; i++) {
-            double gi = g.get(i);
-            for (Mat a : addends) { gi += a.get(i); a.set(i, 0); }
-            if (wd != 0) gi += wd * p.get(i);
-            double mi = B1 * m.get(i) + (1 - B1) * gi;
-            double vi = B2 * v.get(i) + (1 - B2) * gi * gi;
-            m.set(i, mi);
-            v.set(i, vi);
-            g.set(i, 0);
-            p.set(i, p.get(i) - stepSize * mi / (Math.sqrt(vi) / sqrtBc2 + EPS));
-          }
+          stepDouble(p, g, addends, from, to, wd, stepSize, sqrtBc2);
         }
       }
     });
+  }
+
+  private static final Mat[] NO_ADDENDS = new Mat[0];
+
+  /** The float64 update of [from, to): the addends folded in array order (and zeroed), then Adam. */
+  private void stepDouble(Mat p, Mat g, Mat[] addends, int from, int to, double wd, double stepSize, double sqrtBc2) {
+    for (int i = from; i < to; i++) {
+      double gi = g.get(i);
+      for (Mat a : addends) { gi += a.get(i); a.set(i, 0); }
+      if (wd != 0) gi += wd * p.get(i);
+      double mi = B1 * m.get(i) + (1 - B1) * gi;
+      double vi = B2 * v.get(i) + (1 - B2) * gi * gi;
+      m.set(i, mi);
+      v.set(i, vi);
+      g.set(i, 0);
+      p.set(i, p.get(i) - stepSize * mi / (Math.sqrt(vi) / sqrtBc2 + EPS));
+    }
   }
 
   /** Elements per block of the fused fold-and-update: the block's arrays stay in L1 between the two passes. */
