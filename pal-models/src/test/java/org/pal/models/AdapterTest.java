@@ -78,4 +78,28 @@ class AdapterTest {
         .isInstanceOf(org.pal.core.PalException.class).hasMessageContaining("shots = 24").hasMessageContaining("at most 24");
     assertThat(Evaluator.fewShotSplit(SPLIT, 1, 0.5).adaptTrain()).hasSize(3);
   }
+
+  private static double[] enrolled(PalModel m, int epochs, double lr, int batchSize) {
+    return Adapter.enrol(m, SPLIT.data(), FS.adaptTrain(), FS.adaptValidation(), ROW, FS.users().length,
+        new AdaptSpec(epochs, lr, 0.2, 1000, batchSize), 5).flatValue().toDoubleArray();
+  }
+
+  @Test
+  void theEpochWithTheLowestValidationLossIsKeptAndTinyGainsDoNotCount() {
+    PalModel m = model();
+    // lr 1 in batches of 4 overshoots: only the first epoch lowers the validation loss (recorded while writing
+    // this test), so five epochs end on other logits but must return the first epoch's exactly
+    double[] first = enrolled(m, 1, 1.0, 4);
+    assertThat(first).as("the first epoch moved the logits").isNotEqualTo(new double[first.length]);
+    assertThat(enrolled(m, 5, 1.0, 4)).containsExactly(first);
+    // a rate of 1e-12 lowers the validation loss by far less than the 1e-9 that counts as an improvement:
+    // the first epoch (any loss beats none) is kept, though every later one moves every logit a little further
+    double[] tinyFirst = enrolled(m, 1, 1e-12, 4);
+    assertThat(Math.abs(tinyFirst[0])).isGreaterThan(1e-13);
+    assertThat(enrolled(m, 4, 1e-12, 4)).containsExactly(tinyFirst);
+    // while a real improvement is kept (a small rate lowers the loss every epoch)
+    assertThat(enrolled(m, 4, 1e-3, 30)).isNotEqualTo(enrolled(m, 1, 1e-3, 30));
+    // one more shot than an unseen user has: the evaluation has pairs to test on
+    Evaluator.requireTestPairs(SPLIT, 23);
+  }
 }

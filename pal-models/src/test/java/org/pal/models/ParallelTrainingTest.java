@@ -166,4 +166,33 @@ class ParallelTrainingTest {
     // the same arithmetic up to the order of additions
     for (int i = 0; i < a.length; i++) assertThat(a[i]).isCloseTo(one[i], within(1e-3f));
   }
+
+  @Test
+  void theLossWithoutGradientsIsTheSameOnAnyNumberOfWorkersAndSeesTheCurrentWeights() {
+    SplitDataset split = TinyData.make(10, 0, 40, 5, 3, 2);
+    PalModel m = model("{\"model\":{\"type\":\"pal-b\",\"k\":3,\"dim\":5},\"trainer\":{\"seed\":1}}", split, DataType.DOUBLE);
+    int[] userRow = split.rowIndex(split.seenUsers());
+    int[] idx = split.train();
+    try (DataParallel one = new DataParallel(m.params(), 1); DataParallel three = new DataParallel(m.params(), 3)) {
+      assertThat(three.shards()).isEqualTo(3);
+      double previous = Double.NaN;
+      for (int round = 0; round < 2; round++) {
+        // the mean loss over pairs 3..52 on one fresh tape (shards of 16, 17 and 17 pairs)
+        Tape t = new Tape(DataType.DOUBLE).noGrad(true);
+        Batch b = Batch.gather(t, split.data(), idx, 3, 53, userRow);
+        double expected = m.loss(t, m.margins(t, b, m.users(), null), b).scalar();
+        assertThat(expected).isNotEqualTo(previous);
+        assertThat(three.loss(m, split.data(), idx, 3, 53, userRow, m.users())).as("round %d", round).isCloseTo(expected, within(1e-12));
+        assertThat(one.loss(m, split.data(), idx, 3, 53, userRow, m.users())).as("round %d", round).isCloseTo(expected, within(1e-12));
+        // the tapes are left reset and recording: a gradient step still works on them
+        three.lossAndGradient(m, split.data(), idx, 3, 53, userRow, m.users(), s -> new Random(s));
+        m.params().zeroGrad();
+        for (Mat a : three.addends()) for (int i = 0; i < a.size(); i++) a.set(i, 0);
+        // other weights for the next round: the workers' shared copy must be refreshed
+        Mat flat = m.params().flatValue();
+        for (int i = 0; i < flat.size(); i++) flat.set(i, flat.get(i) * 1.5 + 0.01);
+        previous = expected;
+      }
+    }
+  }
 }

@@ -64,6 +64,32 @@ class TrainerChecksTest {
     assertThat(r.finalTrainLoss()).isCloseTo(RECORDED_LOSS, offset(1e-9));
   }
 
+  /**
+   * The same run on 2 and 3 data-parallel workers (float64), recorded the same way: pins the shard
+   * boundaries, the per-shard noise streams of (seed, epoch, step, shard), the n_s / n weighting of
+   * each shard's loss and gradient, and the folding of the workers' gradients into the step, none of
+   * which a comparison of two runs with the same worker count sees.
+   */
+  private static final double[][] RECORDED_PARALLEL = {
+      {0.2325295315000411, -0.05939459993622187, 0.10376535714970284, -1.4694912768876744, -0.6938221155903542, 4.701456199995273, 1.0, 0.5833333333333334},
+      {0.2626587818971906, -0.11916919125331715, 0.14904783395267285, -1.4625836172996851, -0.7007297751783433, 4.932237143102374, 2.0, 0.75},
+  };
+  private static final double[] RECORDED_PARALLEL_LOSS = {0.9968153487261578, 0.9845063078356402};
+
+  @Test
+  void aSeededDataParallelRunReproducesRecordedValues() {
+    for (int threads = 2; threads <= 3; threads++) {
+      PalModel m = model(RECORDED, SPLIT, DataType.DOUBLE);
+      TrainResult r = new Trainer(m.config().trainer().withThreads(threads), null).fit(m, SPLIT, null, false);
+      assertThat(r.threads()).isEqualTo(threads);
+      double[] p = m.params().flatValue().toDoubleArray();
+      int n = p.length;
+      double[] got = {p[0], p[1], p[n / 2], p[n - 2], p[n - 1], java.util.Arrays.stream(p).sum(), r.bestEpoch(), r.bestValidationAccuracy()};
+      assertThat(got).as("%d threads", threads).containsExactly(RECORDED_PARALLEL[threads - 2], offset(1e-9));
+      assertThat(r.finalTrainLoss()).as("%d threads", threads).isCloseTo(RECORDED_PARALLEL_LOSS[threads - 2], offset(1e-9));
+    }
+  }
+
   @Test
   void theEpochLossIsTheMeanOfTheBatchLosses() {
     // a learning rate so small that the parameters do not move measurably: every batch sees the initial

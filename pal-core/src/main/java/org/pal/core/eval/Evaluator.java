@@ -157,16 +157,31 @@ public final class Evaluator {
   public static FewShotSplit fewShotSplit(SplitDataset split, int shots, double validationShare) {
     if (shots < 1) throw PalException.badInput("unseen pairs per user (shots)", shots, "must be at least 1");
     Map<Integer, List<Integer>> byUser = split.byUser(split.unseen());
-    List<Integer> users = new ArrayList<>(), tr = new ArrayList<>(), va = new ArrayList<>(), te = new ArrayList<>();
+    List<Integer> users = new ArrayList<>(), te = new ArrayList<>();
     for (var e : byUser.entrySet()) {
       List<Integer> ps = e.getValue();
       if (ps.size() <= shots) continue; // nothing left to test this user on
       users.add(e.getKey());
-      int nVal = Adapter.validationCount(shots, validationShare);
-      for (int i = 0; i < shots; i++) (i < shots - nVal ? tr : va).add(ps.get(i));
       for (int i = shots; i < ps.size(); i++) te.add(ps.get(i));
     }
-    return new FewShotSplit(ints(users), ints(tr), ints(va), ints(te));
+    int[] u = ints(users);
+    int[][] enrol = enrolmentPairs(byUser, u, shots, validationShare);
+    return new FewShotSplit(u, enrol[0], enrol[1], ints(te));
+  }
+
+  /**
+   * Each of {@code users}' first {@code n} pairs, user by user: training pairs, then (the last
+   * {@link Adapter#validationCount} of each user's n) validation pairs. The one rule for the few-shot
+   * split and every point of the few-shot curve.
+   */
+  private static int[][] enrolmentPairs(Map<Integer, List<Integer>> byUser, int[] users, int n, double validationShare) {
+    List<Integer> tr = new ArrayList<>(), va = new ArrayList<>();
+    int nVal = Adapter.validationCount(n, validationShare);
+    for (int u : users) {
+      List<Integer> ps = byUser.get(u);
+      for (int i = 0; i < n; i++) (i < n - nVal ? tr : va).add(ps.get(i));
+    }
+    return new int[][] {ints(tr), ints(va)};
   }
 
   /** Few-shot accuracy on unseen users: enrol on their first {@code shots} pairs, test on the rest. */
@@ -194,13 +209,8 @@ public final class Evaluator {
     int[] row = split.rowIndex(outer.users());
     Map<Integer, List<Integer>> byUser = split.byUser(split.unseen());
     for (int n : shots) {
-      List<Integer> tr = new ArrayList<>(), va = new ArrayList<>();
-      int nVal = Adapter.validationCount(n, spec.validationShare());
-      for (int u : outer.users()) {
-        List<Integer> ps = byUser.get(u);
-        for (int i = 0; i < n; i++) (i < n - nVal ? tr : va).add(ps.get(i));
-      }
-      ParamStore table = Adapter.enrol(model, split.data(), ints(tr), ints(va), row, outer.users().length, spec, seed);
+      int[][] enrol = enrolmentPairs(byUser, outer.users(), n, spec.validationShare());
+      ParamStore table = Adapter.enrol(model, split.data(), enrol[0], enrol[1], row, outer.users().length, spec, seed);
       out.put(n, accuracy(model, split.data(), outer.test(), row, table.get(PalModel.USERS)));
     }
     return out;

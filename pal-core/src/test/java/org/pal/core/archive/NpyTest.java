@@ -86,4 +86,82 @@ class NpyTest {
     }
     assertThatThrownBy(() -> Npy.readFloats(p)).isInstanceOf(PalException.class).hasMessageContaining("heap");
   }
+
+  /** Raw data bytes of little-endian int64 or float64 values after a version-1 header. */
+  private static byte[] longs(String descr, String shape, long... v) {
+    String h = "{'descr': '" + descr + "', 'fortran_order': False, 'shape': " + shape + ", }\n";
+    byte[] f = file(1, h, 8 * v.length);
+    ByteBuffer b = ByteBuffer.wrap(f).order(ByteOrder.LITTLE_ENDIAN);
+    for (int i = 0; i < v.length; i++) b.putLong(10 + h.length() + 8 * i, descr.equals("<f8") ? Double.doubleToLongBits(v[i]) : v[i]);
+    return f;
+  }
+
+  @Test
+  void writtenHeadersArePaddedTo64BytesAndEndInANewline() {
+    for (int[] shape : new int[][] {{0, 0}, {1, 1}, {3, 2}, {123, 45}, {100000, 7}}) {
+      for (String descr : new String[] {"<f4", "<f8", "<i4"}) {
+        byte[] f = Npy.encode(shape[0], shape[1], descr, i -> i);
+        int len = ByteBuffer.wrap(f).order(ByteOrder.LITTLE_ENDIAN).getShort(8);
+        String what = descr + " " + shape[0] + "x" + shape[1];
+        assertThat((10 + len) % 64).as(what).isZero();
+        assertThat(f[10 + len - 1]).as(what).isEqualTo((byte) '\n');
+        String header = new String(f, 10, len, StandardCharsets.US_ASCII);
+        assertThat(header).as(what).startsWith("{'descr': '" + descr + "', 'fortran_order': False, 'shape': (" + shape[0] + ", " + shape[1] + "), }");
+        assertThat(header.substring(header.indexOf('}') + 1, len - 1)).as(what).matches(" *");
+        assertThat(header.indexOf('}') + 1).as(what + ": padding is less than one 64-byte line").isGreaterThan(len - 1 - 64);
+        int width = descr.equals("<f8") ? 8 : 4;
+        assertThat(f).as(what).hasSize(10 + len + shape[0] * shape[1] * width);
+        Npy.Header h = Npy.parseHeader(ByteBuffer.wrap(f), f.length, what);
+        assertThat(h.dataOffset()).isEqualTo(10 + len);
+        assertThat(h.rows()).isEqualTo(shape[0]);
+        assertThat(h.cols()).isEqualTo(shape[1]);
+      }
+    }
+  }
+
+  @Test
+  void versionTwoHeadersOneDimensionalShapesAndTabsInThePadding() throws Exception {
+    // version 2: a 4-byte header length (numpy writes it for headers over 64 KiB)
+    byte[] v2 = file(2, "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 1), }    \n", 8);
+    ByteBuffer.wrap(v2).order(ByteOrder.LITTLE_ENDIAN).putFloat(v2.length - 8, 1.5f).putFloat(v2.length - 4, -2f);
+    Npy.FloatMatrix m = Npy.readFloats(write("v2ok.npy", v2));
+    assertThat(m.values()).containsExactly(1.5f, -2f);
+    assertThat(Npy.parseHeader(ByteBuffer.wrap(v2), v2.length, "v2").dataOffset()).isEqualTo(v2.length - 8);
+    byte[] v2short = java.util.Arrays.copyOf(v2, 11);
+    assertThatThrownBy(() -> Npy.parseHeader(ByteBuffer.wrap(v2short), 11, "short")).hasMessageContaining("no header length");
+    // a trailing comma makes a 1-D shape; a tab in the padding is plain ASCII (0x09 is the lowest byte allowed)
+    byte[] one = file(1, "{'descr': '<f4', 'fortran_order': False, 'shape': (3,), }\t\n", 12);
+    Npy.Header h = Npy.parseHeader(ByteBuffer.wrap(one), one.length, "one");
+    assertThat(h.rows()).isEqualTo(3);
+    assertThat(h.cols()).isEqualTo(1);
+    refused(write("empty.npy", file(1, "{'descr': '<f4', 'fortran_order': False, 'shape': (), }\n", 0)), "non-negative whole number");
+    // exactly the 10-byte preamble with an empty header: past the magic check, refused as unreadable
+    byte[] bare = file(1, "", 0);
+    assertThatThrownBy(() -> Npy.parseHeader(ByteBuffer.wrap(bare), bare.length, "bare")).hasMessageContaining("unreadable .npy header");
+    assertThatThrownBy(() -> Npy.parseHeader(ByteBuffer.wrap(bare, 0, 9), 9, "nine")).hasMessageContaining("bad magic");
+  }
+
+  @Test
+  void otherWidthsAreConvertedOrRefusedValueByValue() throws Exception {
+    // float64 read as floats: narrowed; a value beyond float32 range is named
+    Path f8 = write("f8.npy", Npy.encode(1, 3, "<f8", i -> new double[] {0.1, -2.5, 1e30}[i]));
+    assertThat(Npy.readFloats(f8).values()).containsExactly(0.1f, -2.5f, 1e30f);
+    Path huge = write("huge.npy", Npy.encode(1, 2, "<f8", i -> i == 0 ? 1 : 1e300));
+    assertThatThrownBy(() -> Npy.readFloats(huge)).hasMessageContaining("value 1").hasMessageContaining("beyond float32 range");
+    // int64 read as ints and as doubles; one beyond 32 bits is named
+    Path i8 = write("i8.npy", longs("<i8", "(2, 2)", 7, -3, 1L << 30, -(1L << 31)));
+    assertThat(Npy.readInts(i8).values()).containsExactly(7, -3, 1 << 30, Integer.MIN_VALUE);
+    Npy.Array a = Npy.read(i8);
+    assertThat(a.values()).containsExactly(7, -3, 1 << 30, Integer.MIN_VALUE);
+    assertThat(a.rows()).isEqualTo(2);
+    assertThat(a.cols()).isEqualTo(2);
+    Path wide = write("wide.npy", longs("<i8", "(2,)", 5, 1L << 40));
+    assertThatThrownBy(() -> Npy.readInts(wide)).hasMessageContaining("value 1").hasMessageContaining("32 bits");
+    assertThat(Npy.read(wide).values()).containsExactly(5, 1L << 40);
+    Path i4 = write("i4.npy", Npy.encode(3, 1, "<i4", i -> 10 - i));
+    assertThat(Npy.read(i4).values()).containsExactly(10, 9, 8);
+    assertThat(Npy.read(i4).dtype()).isEqualTo("<i4");
+    assertThatThrownBy(() -> Npy.readInts(f8)).hasMessageContaining("expected int32 or int64");
+    assertThatThrownBy(() -> Npy.readFloats(i4)).hasMessageContaining("expected float32 or float64");
+  }
 }

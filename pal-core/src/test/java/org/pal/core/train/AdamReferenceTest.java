@@ -84,6 +84,38 @@ class AdamReferenceTest {
     }
   }
 
+  /**
+   * The data-parallel step: the store's gradient holds half of each reference gradient and two
+   * workers' addends a quarter each (exact in binary, so the sums are the reference gradients bit
+   * for bit), for 1, 2 and 3 update tasks; the update must be the reference step and leave the
+   * store's gradient and every addend zeroed.
+   */
+  @Test
+  void aStepWithWorkerAddendsIsTheReferenceStepOnTheirSum() {
+    for (DataType dtype : new DataType[] {DataType.DOUBLE, DataType.FLOAT}) {
+      for (int tasks = 1; tasks <= 3; tasks++) {
+        ParamStore s = store(dtype);
+        Adam adam = new Adam(s, GROUPS::get);
+        org.pal.core.tensor.Mat[] addends = {org.pal.core.tensor.Mat.zeros(dtype, 1, 8), org.pal.core.tensor.Mat.zeros(dtype, 1, 8)};
+        double[][] grads = {G1, G2, G3}, expected = {P1, P2, P3};
+        for (int t = 0; t < 3; t++) {
+          for (int i = 0; i < 8; i++) {
+            s.flatGrad().set(i, grads[t][i] * 0.5);
+            addends[0].set(i, grads[t][i] * 0.25);
+            addends[1].set(i, grads[t][i] * 0.25);
+          }
+          adam.step(addends, tasks);
+          String what = dtype + ", " + tasks + " task(s), step " + (t + 1);
+          check(s, expected[t], dtype == DataType.DOUBLE ? 1e-13 : 2e-6, what);
+          assertThat(s.flatGrad().toDoubleArray()).as(what + ": gradient left zeroed").containsOnly(0.0);
+          for (org.pal.core.tensor.Mat a : addends) assertThat(a.toDoubleArray()).as(what + ": addend left zeroed").containsOnly(0.0);
+        }
+        assertThat(adam.steps()).isEqualTo(3);
+        assertThat(adam.size()).isEqualTo(8);
+      }
+    }
+  }
+
   @Test
   void aRestoredOptimizerContinuesExactly() {
     for (DataType dtype : new DataType[] {DataType.DOUBLE, DataType.FLOAT}) {
