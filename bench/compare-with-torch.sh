@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Side-by-side training throughput: PAL (pal bench) against the PyTorch yardstick
 # ../shared/bench/palb_reference_torch.py, alternating in one sitting so both see the same machine
-# state. Needs Debian's PyTorch: apt-get install -y python3-torch libopenblas0-pthread
-# Usage: bench/compare-with-torch.sh [rounds] [threads...]   (from the repository root after mvn package)
-#   rounds: default 3; threads: default "1 2"
+# state. Needs a Python with PyTorch, e.g. Debian's: apt-get install -y python3-torch libopenblas0-pthread
+# Usage: [PYTHON=/usr/bin/python3] bench/compare-with-torch.sh [rounds] [threads...]   (from the repository root after mvn package)
+#   rounds: default 3; threads: default "1 2"; PYTHON: the interpreter that has torch (default: python3 on PATH)
 # Every figure is a median. PAL: each round is one `pal bench`, i.e. a warm-up until the figure stops
 # rising and 5 timed runs of >= 2 s (its median is that round's figure). PyTorch: each round is one
 # run of the yardstick timing 10 epochs of 51,200 pairs (S) or 2 of 10,240 (L), a few seconds each.
@@ -15,19 +15,22 @@ threads=${*:-1 2}
 yardstick=../shared/bench/palb_reference_torch.py
 jar=pal-cli/target/pal.jar
 [ -f "$jar" ] || { echo "build first: mvn -B -q package -DskipTests" >&2; exit 2; }
-/usr/bin/python3 -c 'import torch' 2>/dev/null || { echo "PyTorch missing: apt-get install -y python3-torch libopenblas0-pthread" >&2; exit 2; }
+python=${PYTHON:-python3}
+command -v "$python" >/dev/null || { echo "PYTHON=$python: no such interpreter; set PYTHON to a Python that has torch, e.g. PYTHON=/usr/bin/python3" >&2; exit 2; }
+"$python" -c 'import torch' 2>/dev/null || { echo "PYTHON=$python ($(command -v "$python")) cannot import torch: set PYTHON to a Python that has it (e.g. PYTHON=/usr/bin/python3 with Debian's python3-torch), or install it: apt-get install -y python3-torch libopenblas0-pthread" >&2; exit 2; }
 out=$(mktemp)
 torch_rate() { sed 's/.*"pairs_per_s": \([0-9]*\).*/\1/'; }
-pal_rate() { /usr/bin/python3 -c 'import json,sys; r=json.load(sys.stdin); print(r["median"], ",".join(map(str, r["runPairsPerSecond"])))'; }
+pal_rate() { "$python" -c 'import json,sys; r=json.load(sys.stdin); print(r["median"], ",".join(map(str, r["runPairsPerSecond"])))'; }
 for r in $(seq "$rounds"); do
   for t in $threads; do
-    echo "torch S $t $(OMP_NUM_THREADS=$t /usr/bin/python3 $yardstick --D 384 --d 16 --k 4 --pairs 51200 --epochs 10 --threads $t | torch_rate) -" >> "$out"
+    echo "torch S $t $(OMP_NUM_THREADS=$t "$python" $yardstick --D 384 --d 16 --k 4 --pairs 51200 --epochs 10 --threads $t | torch_rate) -" >> "$out"
     echo "pal S $t $(OMP_NUM_THREADS=1 java -jar $jar bench --workload S --threads $t | pal_rate)" >> "$out"
-    echo "torch L $t $(OMP_NUM_THREADS=$t /usr/bin/python3 $yardstick --D 1024 --d 512 --k 2 --pairs 10240 --epochs 2 --threads $t | torch_rate) -" >> "$out"
+    echo "torch L $t $(OMP_NUM_THREADS=$t "$python" $yardstick --D 1024 --d 512 --k 2 --pairs 10240 --epochs 2 --threads $t | torch_rate) -" >> "$out"
     echo "pal L $t $(OMP_NUM_THREADS=1 java -jar $jar bench --workload L --threads $t | pal_rate)" >> "$out"
   done
 done
-/usr/bin/python3 - "$out" <<'PY'
+echo "PyTorch: $("$python" -c 'import torch; print(torch.__version__)') ($(command -v "$python"))"
+"$python" - "$out" <<'PY'
 import sys, statistics, collections
 runs = collections.defaultdict(list)
 for line in open(sys.argv[1]):
