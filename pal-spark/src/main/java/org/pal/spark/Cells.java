@@ -7,6 +7,8 @@ import java.util.NoSuchElementException;
 import java.util.function.Function;
 import org.apache.spark.sql.Encoder;
 import org.apache.spark.sql.Row;
+import org.apache.spark.sql.catalyst.InternalRow;
+import org.apache.spark.sql.catalyst.util.ArrayData;
 import org.apache.spark.sql.catalyst.encoders.AgnosticEncoder;
 import org.apache.spark.sql.catalyst.encoders.AgnosticEncoders;
 import org.apache.spark.sql.catalyst.encoders.RowEncoder$;
@@ -114,6 +116,10 @@ final class Cells {
   /** Weights as an array of numbers, a JSON array or comma-separated text. */
   static double[] weights(Row r, int i, String field) {
     Object v = r.get(i);
+    return weights(v, v instanceof Object[] || v instanceof String || v instanceof double[] || v instanceof float[] ? null : r.getList(i), field);
+  }
+
+  private static double[] weights(Object v, List<?> list, String field) {
     if (v instanceof String s) {
       String t = s.trim();
       if (t.startsWith("[") && t.endsWith("]")) t = t.substring(1, t.length() - 1);
@@ -134,13 +140,63 @@ final class Cells {
       for (int j = 0; j < w.length; j++) w[j] = f[j];
       return w;
     }
-    Object[] l = v instanceof Object[] a ? a : r.getList(i).toArray();
+    Object[] l = v instanceof Object[] a ? a : list.toArray();
     double[] w = new double[l.length];
     for (int j = 0; j < w.length; j++) {
       if (l[j] == null) throw PalException.badInput(field + "[" + j + "]", "null", "weights are numbers");
       w[j] = ((Number) l[j]).doubleValue();
     }
     return w;
+  }
+
+  // ---- Spark's internal rows: the vector scoring path reads them without converting whole rows
+
+  /** A required vector from an internal row's array column of {@code type}: one bulk copy for float and double elements. */
+  static float[] vector(InternalRow r, int i, ArrayType type, String field) {
+    if (r.isNullAt(i)) throw PalException.badInput(field, "missing", "every row needs " + field);
+    ArrayData a = r.getArray(i);
+    int n = a.numElements();
+    if (type.containsNull()) {
+      for (int j = 0; j < n; j++) if (a.isNullAt(j)) throw PalException.badInput(field + "[" + j + "]", "null", "vectors hold numbers");
+    }
+    DataType e = type.elementType();
+    float[] out;
+    if (e instanceof FloatType) {
+      out = a.toFloatArray();
+    } else if (e instanceof DoubleType) {
+      double[] d = a.toDoubleArray();
+      out = new float[n];
+      for (int j = 0; j < n; j++) out[j] = (float) d[j];
+    } else {
+      out = new float[n];
+      for (int j = 0; j < n; j++) out[j] = (float) number(a.get(j, e));
+    }
+    for (int j = 0; j < n; j++) {
+      if (!Float.isFinite(out[j])) throw PalException.badInput(field + "[" + j + "]", out[j], "vectors must be finite");
+    }
+    return out;
+  }
+
+  /** Weights from an internal row: an array of numbers or text (a JSON array or comma-separated), as {@link #weights(Row, int, String)}. */
+  static double[] weights(InternalRow r, int i, DataType type, String field) {
+    if (type instanceof StringType) return weights(r.getUTF8String(i).toString(), null, field);
+    if (!(type instanceof ArrayType t)) throw PalException.badInput(field + " column type", type.simpleString(), "give an array of numbers or text");
+    ArrayData a = r.getArray(i);
+    double[] w = new double[a.numElements()];
+    for (int j = 0; j < w.length; j++) {
+      if (a.isNullAt(j)) throw PalException.badInput(field + "[" + j + "]", "null", "weights are numbers");
+      w[j] = number(a.get(j, t.elementType()));
+    }
+    return w;
+  }
+
+  /** A value of an internal row as the public row API shows it (for messages). */
+  static Object external(InternalRow r, int i, DataType type) {
+    return r.isNullAt(i) ? null : org.apache.spark.sql.catalyst.CatalystTypeConverters.convertToScala(r.get(i, type), type);
+  }
+
+  private static double number(Object o) {
+    return o instanceof org.apache.spark.sql.types.Decimal d ? d.toDouble() : ((Number) o).doubleValue();
   }
 
   @SuppressWarnings({"rawtypes", "unchecked"})

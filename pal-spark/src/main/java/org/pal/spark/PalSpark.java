@@ -13,6 +13,8 @@ import java.util.List;
 import java.util.Map;
 import org.apache.spark.TaskContext;
 import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.function.FlatMapFunction;
 import org.apache.spark.api.java.function.FlatMapGroupsFunction;
 import org.apache.spark.api.java.function.MapFunction;
 import org.apache.spark.api.java.function.MapPartitionsFunction;
@@ -23,8 +25,15 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.functions;
+import org.apache.spark.sql.catalyst.InternalRow;
+import org.apache.spark.sql.catalyst.expressions.GenericInternalRow;
+import org.apache.spark.sql.catalyst.expressions.JoinedRow;
+import org.apache.spark.sql.types.ArrayType;
+import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StringType;
 import org.apache.spark.sql.types.StructType;
+import org.apache.spark.unsafe.types.UTF8String;
 import org.pal.api.Comparison;
 import org.pal.api.Enrolment;
 import org.pal.api.Input;
@@ -312,6 +321,18 @@ public final class PalSpark {
     if (response == Cells.Kind.BYTES || prompt == Cells.Kind.BYTES) throw PalException.badInput("score columns", "binary", "give image:PATH text or vectors");
     if (Cells.indexOrMissing(schema, REWARD) >= 0) throw PalException.badInput("input column", REWARD, "would be overwritten; rename it");
     boolean vectors = response == Cells.Kind.VECTOR && (prompt == null || prompt == Cells.Kind.VECTOR);
+    if (vectors && spark instanceof org.apache.spark.sql.classic.SparkSession classic
+        && (iUser < 0 || schema.fields()[iUser].dataType() instanceof StringType)
+        && (iWeights < 0 || schema.fields()[iWeights].dataType() instanceof StringType || schema.fields()[iWeights].dataType() instanceof ArrayType)) {
+      int iPrompt = prompts ? Cells.index(schema, "prompt", "score") : -1, iResponse = Cells.index(schema, "response", "score");
+      int id = idIndex(schema);
+      VectorScoreTask task = new VectorScoreTask(broadcast(model), iUser, iWeights, iWeights < 0 ? null : schema.fields()[iWeights].dataType(),
+          iPrompt, iPrompt < 0 ? null : (ArrayType) schema.fields()[iPrompt].dataType(), iResponse, (ArrayType) schema.fields()[iResponse].dataType(),
+          zeroShotUnknown, batchSize, bad, id, id < 0 ? null : schema.fields()[id].dataType());
+      // Spark's own rows in and out: no column is converted to a Java object and back, the vectors are one copy each
+      JavaRDD<InternalRow> scored = input.queryExecution().toRdd().toJavaRDD().mapPartitions(task);
+      return classic.internalCreateDataFrame(scored.rdd(), schema.add(REWARD, DataTypes.DoubleType, false), false);
+    }
     ScoreTask task = new ScoreTask(broadcast(model), vectors, iUser, iWeights, prompts ? Cells.index(schema, "prompt", "score") : -1,
         prompt, Cells.index(schema, "response", "score"), response, dataRoot, zeroShotUnknown, batchSize, bad, idIndex(schema));
     List<String> arrays = List.of("prompt", "response", "weights");
@@ -422,27 +443,8 @@ public final class PalSpark {
       return BadRows.where(partition, at, idColumn < 0 ? null : r.get(idColumn));
     }
 
-    /** Rewards of a batch in one call; when a row breaks it, row by row so it is named (or skipped: NaN). */
     private double[] rewardsOrNaN(RewardModel m, int n, double[][] w, Object[] p, Object[] x, int partition, long[] pos, Row[] rows) {
-      try {
-        return rewards(m, 0, n, w, p, x);
-      } catch (RuntimeException ex) {
-        if (!BadRows.isRowProblem(ex)) throw ex;
-        if (n == 1) {
-          bad.handle(name(partition, pos[0], rows[0]), ex);
-          return new double[] {Double.NaN};
-        }
-      }
-      double[] out = new double[n];
-      for (int i = 0; i < n; i++) {
-        try {
-          out[i] = rewards(m, i, i + 1, w, p, x)[0];
-        } catch (RuntimeException ex) {
-          bad.handle(name(partition, pos[i], rows[i]), ex);
-          out[i] = Double.NaN;
-        }
-      }
-      return out;
+      return PalSpark.rewardsOrNaN(n, (from, to) -> rewards(m, from, to, w, p, x), i -> name(partition, pos[i], rows[i]), bad);
     }
 
     private double[] rewards(RewardModel m, int from, int to, double[][] w, Object[] p, Object[] x) {
@@ -462,6 +464,139 @@ public final class PalSpark {
       double[] out = new double[n];
       for (int i = 0; i < n; i++) out[i] = s.get(i).rewards()[0];
       return out;
+    }
+  }
+
+  /** Rewards of rows [from, to) of a batch. */
+  interface BatchRewards {
+    double[] rewards(int from, int to);
+  }
+
+  /** Rewards of a batch of {@code n} rows in one call; when a row breaks it, row by row so it is named (or skipped: NaN). */
+  static double[] rewardsOrNaN(int n, BatchRewards batch, java.util.function.IntFunction<String> name, BadRows bad) {
+    if (n == 0) return new double[0];
+    try {
+      return batch.rewards(0, n);
+    } catch (RuntimeException ex) {
+      if (!BadRows.isRowProblem(ex)) throw ex;
+      if (n == 1) {
+        bad.handle(name.apply(0), ex);
+        return new double[] {Double.NaN};
+      }
+    }
+    double[] out = new double[n];
+    for (int i = 0; i < n; i++) {
+      try {
+        out[i] = batch.rewards(i, i + 1)[0];
+      } catch (RuntimeException ex) {
+        bad.handle(name.apply(i), ex);
+        out[i] = Double.NaN;
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Scores vector rows on Spark's internal rows: each row is copied once (a batch is held while the
+   * model scores it), its two vectors are read with one bulk copy each, users are looked up by their
+   * UTF-8 bytes once per partition, and the output row is the input row joined with the reward,
+   * which Spark writes out in one projection. The same rows, rewards and bad-row handling as
+   * {@link ScoreTask}; the generic row path converted every column to Java objects and back, which
+   * cost several times the model's work per row.
+   */
+  static final class VectorScoreTask implements FlatMapFunction<Iterator<InternalRow>, InternalRow> {
+    private static final long serialVersionUID = 1L;
+    private final Broadcast<ModelShipment> archive;
+    private final int iUser, iWeights, iPrompt, iResponse, idColumn, batch;
+    private final DataType weightsType, idType;
+    private final ArrayType promptType, responseType;
+    private final boolean zeroShotUnknown;
+    private final BadRows bad;
+
+    VectorScoreTask(Broadcast<ModelShipment> archive, int iUser, int iWeights, DataType weightsType, int iPrompt, ArrayType promptType,
+                    int iResponse, ArrayType responseType, boolean zeroShotUnknown, int batch, BadRows bad, int idColumn, DataType idType) {
+      this.archive = archive;
+      this.iUser = iUser;
+      this.iWeights = iWeights;
+      this.weightsType = weightsType;
+      this.iPrompt = iPrompt;
+      this.promptType = promptType;
+      this.iResponse = iResponse;
+      this.responseType = responseType;
+      this.zeroShotUnknown = zeroShotUnknown;
+      this.batch = batch;
+      this.bad = bad;
+      this.idColumn = idColumn;
+      this.idType = idType;
+    }
+
+    /** As {@link ScoreTask}: explicit weights, else the user's, looked up once per partition. */
+    private double[] weights(RewardModel m, InternalRow r, Map<UTF8String, double[]> users) {
+      if (iWeights >= 0 && !r.isNullAt(iWeights)) return m.weights(User.weights(Cells.weights(r, iWeights, weightsType, "weights")));
+      if (iUser < 0) throw PalException.badInput("weights", "missing", "every row needs weights");
+      UTF8String key = r.isNullAt(iUser) ? null : r.getUTF8String(iUser);
+      double[] w = key == null ? null : users.get(key);
+      if (w == null) {
+        String id = key == null ? null : key.toString();
+        if (id == null || id.isBlank()) throw PalException.badInput("user_id", id == null ? "missing" : "\"\"", "every row needs user_id");
+        w = zeroShotUnknown && !m.hasUser(id) ? m.zeroShotWeights() : m.weights(User.id(id));
+        users.put(key.clone(), w);
+      }
+      return w;
+    }
+
+    private float[] vector(InternalRow r, int i, ArrayType type, String field, int dim) {
+      float[] v = Cells.vector(r, i, type, field);
+      if (v.length != dim) throw PalException.badInput(field + " length", v.length, "the model reads " + field + " vectors of dimension " + dim);
+      return v;
+    }
+
+    @Override
+    public Iterator<InternalRow> call(Iterator<InternalRow> rows) {
+      int partition = TaskContext.getPartitionId();
+      long[] offset = {0};
+      Map<UTF8String, double[]> users = new java.util.HashMap<>();
+      Iterator<InternalRow> copies = new Iterator<>() { // a batch outlives the reader's reused row
+        public boolean hasNext() {
+          return rows.hasNext();
+        }
+
+        public InternalRow next() {
+          return rows.next().copy();
+        }
+      };
+      return Cells.batched(copies, batch, part -> {
+        RewardModel m = ExecutorResources.model(archive.value(), true);
+        int n = part.size();
+        InternalRow[] ok = new InternalRow[n];
+        long[] pos = new long[n];
+        double[][] w = new double[n][];
+        float[][] p = iPrompt < 0 ? null : new float[n][], x = new float[n][];
+        int k = 0;
+        for (InternalRow r : part) {
+          long at = ++offset[0];
+          try {
+            double[] wi = weights(m, r, users);
+            float[] pi = iPrompt < 0 ? null : vector(r, iPrompt, promptType, "prompt", m.promptDim());
+            x[k] = vector(r, iResponse, responseType, "response", m.itemDim());
+            if (p != null) p[k] = pi;
+            w[k] = wi;
+            ok[k] = r;
+            pos[k++] = at;
+          } catch (RuntimeException ex) {
+            bad.handle(BadRows.where(partition, at, idColumn < 0 ? null : Cells.external(r, idColumn, idType)), ex);
+          }
+        }
+        int kept = k;
+        double[] u = rewardsOrNaN(kept, (from, to) -> m.rewards(java.util.Arrays.copyOfRange(w, from, to),
+                p == null ? null : java.util.Arrays.copyOfRange(p, from, to), java.util.Arrays.copyOfRange(x, from, to)),
+            i -> BadRows.where(partition, pos[i], idColumn < 0 ? null : Cells.external(ok[i], idColumn, idType)), bad);
+        List<InternalRow> out = new ArrayList<>(kept);
+        for (int i = 0; i < kept; i++) {
+          if (!Double.isNaN(u[i])) out.add(new JoinedRow(ok[i], new GenericInternalRow(new Object[] {u[i]})));
+        }
+        return out;
+      });
     }
   }
 

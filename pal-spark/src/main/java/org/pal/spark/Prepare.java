@@ -57,8 +57,23 @@ final class Prepare {
     this.batch = batch;
   }
 
-  /** One valid record: its row number, values, and label (+1 left preferred, -1 right). */
-  record Rec(long row, String user, String prompt, String left, String right, byte label) implements Serializable {}
+  /**
+   * One record as the single-machine reader sees it: its row number, the values read before it was
+   * found invalid (all of them when {@code valid}), in column order ({@code a} = left or chosen,
+   * {@code b} = right or rejected), and, when valid, its label and whether the pair is stored
+   * swapped (chosen/rejected rows carry no position signal). Invalid records still count for the
+   * order of values: the single-machine reader numbers a value when it first reads it, and keeps the
+   * value if some valid record uses it.
+   */
+  record Rec(long row, String user, String prompt, String a, String b, byte label, boolean swap, boolean valid) implements Serializable {
+    String left() {
+      return swap ? b : a;
+    }
+
+    String right() {
+      return swap ? a : b;
+    }
+  }
 
   PalSpark.Prepared run(Dataset<Row> records, Path out, JsonNode encoder, PalSpark.Splits splits) {
     StructType schema = records.schema();
@@ -87,34 +102,45 @@ final class Prepare {
     JavaPairRDD<Row, Long> indexed = records.select(select.toArray(new Column[0])).javaRDD().zipWithIndex();
     BadRows bad = this.bad;
     long before = bad.skipped();
-    JavaRDD<Rec> recs = indexed.mapPartitions((Iterator<Tuple2<Row, Long>> it) -> {
+    JavaRDD<Rec> all = indexed.mapPartitions((Iterator<Tuple2<Row, Long>> it) -> {
       List<Rec> outRows = new ArrayList<>();
       while (it.hasNext()) {
         Tuple2<Row, Long> t = it.next();
         long row = t._2() + 1;
         Row v = t._1();
         String where = "row " + row;
+        // the single-machine reader's order of checks: user, prompt, left, right, label
+        String u = null, p = null, l = null, r = null;
         try {
-          String u = required(v, 0, where, "user_id");
-          String p = hasPrompt ? required(v, 1, where, "prompt") : null;
-          String l = required(v, 2, where, chosenForm ? "chosen" : "left"), r = required(v, 3, where, chosenForm ? "rejected" : "right");
+          u = required(v, 0, where, "user_id");
+          p = hasPrompt ? required(v, 1, where, "prompt") : null;
+          l = required(v, 2, where, chosenForm ? "chosen" : "left");
+          r = required(v, 3, where, chosenForm ? "rejected" : "right");
           int y = chosenForm ? 1 : RecordsDataset.parseLabel(v.isNullAt(4) ? null : v.getString(4), where);
-          if (chosenForm && (row * 0x9E3779B97F4A7C15L >>> 63) == 1) { String s = l; l = r; r = s; y = -1; } // as the records reader: no position signal
-          outRows.add(new Rec(row, u, p, l, r, (byte) y));
+          boolean swap = chosenForm && (row * 0x9E3779B97F4A7C15L >>> 63) == 1; // as the records reader: no position signal
+          outRows.add(new Rec(row, u, p, l, r, (byte) (swap ? -1 : y), swap, true));
         } catch (RuntimeException e) {
           bad.handle(where, e);
+          if (p != null || l != null) outRows.add(new Rec(row, null, p, l, r, (byte) 0, false, false));
         }
       }
       return outRows.iterator();
     }).persist(StorageLevel.MEMORY_AND_DISK());
+    JavaRDD<Rec> recs = all.filter(Rec::valid);
     try {
       List<String> users = firstAppearance(recs.mapToPair(r -> new Tuple2<>(r.user(), r.row())));
       long skipped = bad.skipped() - before;
       if (users.isEmpty()) {
         throw PalException.badInput("records", "no valid records", skipped > 0 ? "all " + skipped + " rows were invalid: " + bad.problems() : "the table is empty");
       }
-      List<String> prompts = hasPrompt ? firstAppearance(recs.mapToPair(r -> new Tuple2<>(r.prompt(), r.row()))) : null;
-      List<String> items = firstAppearance(recs.flatMapToPair(r -> List.of(new Tuple2<>(r.left(), 2 * r.row()), new Tuple2<>(r.right(), 2 * r.row() + 1)).iterator()));
+      List<String> prompts = hasPrompt ? firstRead(all.flatMapToPair(r -> r.prompt() == null ? java.util.Collections.emptyIterator()
+          : List.of(new Tuple2<>(r.prompt(), new Tuple2<>(r.row(), r.valid()))).iterator())) : null;
+      List<String> items = firstRead(all.flatMapToPair(r -> {
+        List<Tuple2<String, Tuple2<Long, Boolean>>> read = new ArrayList<>(2);
+        if (r.a() != null) read.add(new Tuple2<>(r.a(), new Tuple2<>(2 * r.row(), r.valid())));
+        if (r.b() != null) read.add(new Tuple2<>(r.b(), new Tuple2<>(2 * r.row() + 1, r.valid())));
+        return read.iterator();
+      }));
       String enc = Json.write(encoder);
       Table itemTable = embed("items", items, enc);
       Table promptTable = hasPrompt ? embed("prompts", prompts, enc) : null;
@@ -140,7 +166,7 @@ final class Prepare {
       PalApi.create().writeDataset(new org.pal.api.Dataset(split, encoder, prov), out);
       return new PalSpark.Prepared(n, skipped, users.size(), items.size(), hasPrompt ? prompts.size() : 0, n, bad.problems());
     } finally {
-      recs.unpersist(false);
+      all.unpersist(false);
     }
   }
 
@@ -156,6 +182,20 @@ final class Prepare {
     firsts.sort(Comparator.comparingLong(Tuple2::_2));
     List<String> out = new ArrayList<>(firsts.size());
     for (Tuple2<String, Long> t : firsts) out.add(t._1());
+    return out;
+  }
+
+  /**
+   * The values some valid record uses, ordered by where any record (valid or not) first read them:
+   * the single-machine reader's numbering after it drops the values only invalid records used.
+   */
+  private static List<String> firstRead(JavaPairRDD<String, Tuple2<Long, Boolean>> reads) {
+    List<Tuple2<String, Tuple2<Long, Boolean>>> firsts = new ArrayList<>(reads
+        .reduceByKey((x, y) -> new Tuple2<>(Math.min(x._1(), y._1()), x._2() || y._2()))
+        .filter(t -> t._2()._2()).collect());
+    firsts.sort(Comparator.comparingLong(t -> t._2()._1()));
+    List<String> out = new ArrayList<>(firsts.size());
+    for (Tuple2<String, Tuple2<Long, Boolean>> t : firsts) out.add(t._1());
     return out;
   }
 

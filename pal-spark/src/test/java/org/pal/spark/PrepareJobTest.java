@@ -91,4 +91,30 @@ class PrepareJobTest {
     assertThat(p.prompts()).isZero();
     assertSameFiles(dir.resolve("spark"), single(file, dir.resolve("one"), true, 1));
   }
+
+  @Test
+  void valuesFirstReadByAnInvalidRowKeepTheSingleMachineReadersPlace(@TempDir Path dir) throws Exception {
+    // row 2's label is bad, but the reader has read its left and right by then: both values are
+    // numbered there, ahead of row 3's, and kept because row 4 uses them
+    List<String> lines = new ArrayList<>(List.of(
+        "{\"user_id\": \"a\", \"left\": \"" + SparkTests.CATS[0] + "\", \"right\": \"" + SparkTests.DOGS[0] + "\", \"label\": 1}",
+        "{\"user_id\": \"b\", \"left\": \"" + SparkTests.CATS[1] + "\", \"right\": \"" + SparkTests.DOGS[1] + "\", \"label\": 7}",
+        "{\"user_id\": \"a\", \"left\": \"" + SparkTests.CATS[2] + "\", \"right\": \"" + SparkTests.DOGS[2] + "\", \"label\": -1}",
+        "{\"user_id\": \"c\", \"left\": \"" + SparkTests.DOGS[1] + "\", \"right\": \"" + SparkTests.CATS[1] + "\", \"label\": 1}",
+        "{\"user_id\": \"b\", \"left\": \"" + SparkTests.CATS[3] + "\", \"left_only\": 0, \"label\": 1}"));
+    java.util.Random r = new java.util.Random(4);
+    for (int i = 0; i < 60; i++) { // enough users and pairs for the seeded splits; only values numbered above
+      lines.add("{\"user_id\": \"u" + (i % 10) + "\", \"left\": \"" + SparkTests.CATS[r.nextInt(3)] + "\", \"right\": \""
+          + SparkTests.DOGS[r.nextInt(3)] + "\", \"label\": " + (i % 10 < 5 ? 1 : -1) + "}");
+    }
+    Path file = dir.resolve("labels.jsonl");
+    Files.write(file, lines);
+    PalSpark skip = PalSpark.on(spark).skipInvalid(true);
+    PalSpark.Prepared p = skip.prepare(read(file), dir.resolve("spark"), Json.parse(SparkTests.ENCODER), PalSpark.Splits.seed(2));
+    assertThat(p.rows()).isEqualTo(63);
+    assertThat(p.skipped()).isEqualTo(2);
+    assertThat(p.items()).isEqualTo(6); // CATS[3], read only by the invalid row 5, is not kept
+    assertThat(p.users()).isEqualTo(12);
+    assertSameFiles(dir.resolve("spark"), single(file, dir.resolve("one"), true, 2));
+  }
 }
