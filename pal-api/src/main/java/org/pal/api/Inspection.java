@@ -31,7 +31,7 @@ public record Inspection(int k, int users, int[] usersPerPrototype, double[] mea
       }
       per[arg]++;
       if (max > 0.99) vertex++;
-      else if (k > 1 && min < 0.01) edge++;
+      else if (min < 0.01) edge++; // K = 1: the one weight is 1, a vertex
     }
     return new Inspection(k, n, per, mean, vertex, edge);
   }

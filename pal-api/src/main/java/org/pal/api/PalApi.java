@@ -103,15 +103,15 @@ public final class PalApi {
     return new RewardModel(registry, m, enc, prov, manifest.get("dataset"));
   }
 
-  /**
-   * A reward model around an engine model built in code (benchmarks, custom training loops); with
-   * {@code encoder} (null for vectors only) it also scores raw inputs through that embedder config.
-   */
   /** A freshly initialised (untrained) model of {@code config}, for benchmarks and custom loops. */
   public RewardModel initialise(PalConfig config, int itemDim, int promptDim, List<String> users, JsonNode encoder) {
     return wrap(PalModel.build(registry, config, itemDim, promptDim, users, DataType.FLOAT), encoder);
   }
 
+  /**
+   * A reward model around an engine model built in code (benchmarks, custom training loops); with
+   * {@code encoder} (null for vectors only) it also scores raw inputs through that embedder config.
+   */
   public RewardModel wrap(PalModel model, JsonNode encoder) {
     return new RewardModel(registry, model, Encoders.forTraining(registry, encoder, model.itemDim(), model.promptDim()), null, null);
   }

@@ -216,6 +216,38 @@ class ReportsNumbersTest {
     assertThat(mixed).contains("<circle cx='280.0'", "K=1, 3 comparisons: 0.9000");
   }
 
+  /** A seed's split file names its users and counts; the pair file codes each pair by the split that holds it. */
+  @Test
+  void theSplitFilesRecordEachPairsPart(@TempDir Path dir) throws Exception {
+    Dataset data = PalApi.create().dataset(Json.parse("{\"type\": \"synthetic\", \"dim\": 3, \"users\": 6, \"pairs\": 10,"
+        + " \"testPairs\": 4, \"unseenUsers\": 2, \"unseenPairs\": 5}"), 4);
+    org.pal.core.data.SplitDataset s = data.split();
+    Reports.writeSplit(dir, 4, s);
+    JsonNode j = Json.parse(Files.readString(dir.resolve("splits/seed-4.json")));
+    assertThat(j.get("seed").asLong()).isEqualTo(4);
+    assertThat(Json.mapper().convertValue(j.get("seenUsers"), List.class)).isEqualTo(s.ids(s.seenUsers()));
+    assertThat(Json.mapper().convertValue(j.get("unseenUsers"), List.class)).isEqualTo(s.ids(s.unseenUsers())).hasSize(2);
+    assertThat(j.get("pairs").get("train").asInt()).isEqualTo(s.train().length);
+    assertThat(j.get("pairs").get("validation").asInt()).isEqualTo(s.validation().length);
+    assertThat(j.get("pairs").get("test").asInt()).isEqualTo(s.test().length);
+    assertThat(j.get("pairs").get("unseen").asInt()).isEqualTo(s.unseen().length);
+    assertThat(j.get("pairSplitFile").asText()).startsWith("seed-4-pair_split.npy");
+    int n = s.data().pairs().size();
+    org.pal.core.archive.Npy.IntMatrix codes = org.pal.core.archive.Npy.readInts(dir.resolve("splits/seed-4-pair_split.npy"));
+    assertThat(codes.rows()).isEqualTo(n);
+    assertThat(codes.cols()).isEqualTo(1);
+    int[][] parts = {s.train(), s.validation(), s.test(), s.unseen()};
+    int[] count = new int[5];
+    for (int p = 0; p < n; p++) {
+      int want = -1;
+      for (int c = 0; c < 4; c++) for (int q : parts[c]) if (q == p) want = c;
+      assertThat(codes.values()[p]).as("pair " + p).isEqualTo(want);
+      count[want + 1]++;
+    }
+    assertThat(count[0] + count[1] + count[2] + count[3] + count[4]).isEqualTo(n);
+    assertThat(count[1] * count[2] * count[3] * count[4]).as("every part holds pairs").isPositive();
+  }
+
   /** Each user's dot is Σ_j w_j v_j over the prototype vertices on a regular polygon of radius 160 around (330, 225). */
   @Test
   void usersSitAtTheirWeightedVertexAverage() {
