@@ -74,13 +74,7 @@ public final class ParticleQuery {
 
   /** The particles' normalised weights. */
   public double[] weights() {
-    double mx = Double.NEGATIVE_INFINITY;
-    for (double v : logW) mx = Math.max(mx, v);
-    double[] w = new double[logW.length];
-    double s = 0;
-    for (int p = 0; p < w.length; p++) s += (w[p] = Math.exp(logW[p] - mx));
-    for (int p = 0; p < w.length; p++) w[p] /= s;
-    return w;
+    return UserPosterior.softmax(logW); // the same max-shifted softmax the posterior uses
   }
 
   public static double effectiveSampleSize(double[] normalised) {
