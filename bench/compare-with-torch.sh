@@ -4,8 +4,9 @@
 # state. Needs a Python with PyTorch, e.g. Debian's: apt-get install -y python3-torch libopenblas0-pthread
 # Usage: [PYTHON=/usr/bin/python3] bench/compare-with-torch.sh [rounds] [threads...]   (from the repository root after mvn package)
 #   rounds: default 3; threads: default "1 2"; PYTHON: the interpreter that has torch (default: python3 on PATH)
-# Every figure is a median. PAL: each round is one `pal bench`, i.e. a warm-up until the figure stops
-# rising and 5 timed runs of >= 2 s (its median is that round's figure). PyTorch: each round is one
+# Every figure is a median. PAL: each round is one `pal bench --scaling <threads>` per workload, i.e.
+# a warm-up of each thread count until the figure stops rising, then 5 timed runs of >= 2 s per
+# count, the counts alternating run by run (each count's median is that round's figure). PyTorch: each round is one
 # run of the yardstick timing 10 epochs of 51,200 pairs (S) or 2 of 10,240 (L), a few seconds each.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,14 +21,20 @@ command -v "$python" >/dev/null || { echo "PYTHON=$python: no such interpreter; 
 "$python" -c 'import torch' 2>/dev/null || { echo "PYTHON=$python ($(command -v "$python")) cannot import torch: set PYTHON to a Python that has it (e.g. PYTHON=/usr/bin/python3 with Debian's python3-torch), or install it: apt-get install -y python3-torch libopenblas0-pthread" >&2; exit 2; }
 out=$(mktemp)
 torch_rate() { sed 's/.*"pairs_per_s": \([0-9]*\).*/\1/'; }
-pal_rate() { "$python" -c 'import json,sys; r=json.load(sys.stdin); print(r["median"], ",".join(map(str, r["runPairsPerSecond"])))'; }
+# `pal bench --scaling 1,2` prints one entry per thread count: its median and its timed runs
+pal_rates() { "$python" -c 'import json,sys; r=json.load(sys.stdin)
+for c in r.get("scaling", [r]): print("pal", sys.argv[1], c["threads"], c["median"], ",".join(map(str, c["runPairsPerSecond"])))' "$1"; }
+csv=$(echo $threads | tr ' ' ',')
 for r in $(seq "$rounds"); do
   for t in $threads; do
     echo "torch S $t $(OMP_NUM_THREADS=$t "$python" $yardstick --D 384 --d 16 --k 4 --pairs 51200 --epochs 10 --threads $t | torch_rate) -" >> "$out"
-    echo "pal S $t $(OMP_NUM_THREADS=1 java -jar $jar bench --workload S --threads $t | pal_rate)" >> "$out"
-    echo "torch L $t $(OMP_NUM_THREADS=$t "$python" $yardstick --D 1024 --d 512 --k 2 --pairs 10240 --epochs 2 --threads $t | torch_rate) -" >> "$out"
-    echo "pal L $t $(OMP_NUM_THREADS=1 java -jar $jar bench --workload L --threads $t | pal_rate)" >> "$out"
   done
+  # one process per workload: every thread count warmed up, their timed runs alternating
+  OMP_NUM_THREADS=1 java -jar $jar bench --workload S --scaling "$csv" | pal_rates S >> "$out"
+  for t in $threads; do
+    echo "torch L $t $(OMP_NUM_THREADS=$t "$python" $yardstick --D 1024 --d 512 --k 2 --pairs 10240 --epochs 2 --threads $t | torch_rate) -" >> "$out"
+  done
+  OMP_NUM_THREADS=1 java -jar $jar bench --workload L --scaling "$csv" | pal_rates L >> "$out"
 done
 echo "PyTorch: $("$python" -c 'import torch; print(torch.__version__)') ($(command -v "$python"))"
 "$python" - "$out" <<'PY'

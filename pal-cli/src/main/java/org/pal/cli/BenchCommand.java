@@ -42,6 +42,9 @@ final class BenchCommand implements Runnable {
   @Option(names = "--runs", defaultValue = "5", description = "timed runs after the warm-up (default ${DEFAULT-VALUE}); min, median and max are reported") int runs;
   @Option(names = "--min-seconds", defaultValue = "2", description = "each timed run lasts at least this long (default ${DEFAULT-VALUE})") double minSeconds;
   @Option(names = "--threads", description = PalCommand.THREADS) Integer threads;
+  @Option(names = "--scaling", split = ",", description = "S, L: worker counts measured in this one process, e.g. 1,2: each is warmed up, "
+      + "then their timed runs alternate so that a drift of the machine's speed hits all alike; prints each count's "
+      + "min/median/max and its median over the first count's (overrides --threads)") List<Integer> scaling;
   @Option(names = "--comparisons", defaultValue = "40000000", description = "memory workload: comparisons (default ${DEFAULT-VALUE})") int comparisons;
   @Option(names = "--sentences", defaultValue = "2000", description = "embed workload: sentences (default ${DEFAULT-VALUE})") int sentences;
   @Option(names = "--steps", defaultValue = "200", description = "memory workload: mini-batches to train (default ${DEFAULT-VALUE})") int steps;
@@ -107,14 +110,70 @@ final class BenchCommand implements Runnable {
   }
 
   /**
-   * Warm-up rounds until the figure stops rising, then {@code runs} timed runs of at least
-   * {@code minSeconds} each on fresh models (same seed): min, median and max pairs/s.
+   * Warm-up until the figure stops rising, then {@code runs} timed runs of at least {@code minSeconds}
+   * each on fresh models (same seed): min, median and max pairs/s. With {@code --scaling}, every worker
+   * count is warmed up and the counts' timed runs alternate (1, 2, 1, 2, ...), so that a change of the
+   * machine's speed during the sitting (a shared VM drifts by 10-20 %) hits every count alike.
    */
   private Map<String, Object> throughput(String name, int dim, int d, int k, int n) {
+    List<Integer> counts = scaling != null && !scaling.isEmpty() ? scaling : List.of(org.pal.core.tensor.Threads.workers());
+    for (int c : counts) {
+      if (c < 1) throw PalException.badInput("--scaling", counts, "every worker count must be at least 1, e.g. --scaling 1,2");
+    }
+    if (counts.stream().distinct().count() != counts.size()) {
+      throw PalException.badInput("--scaling", counts, "name each worker count once, e.g. --scaling 1,2");
+    }
     PalApi api = PalApi.create();
-    int workers = org.pal.core.tensor.Threads.workers();
     Dataset data = new Dataset(randomData(n, dim, 1000, 256, 1), null, null);
-    // warm-up on throwaway models: rounds of a few mini-batches, the same code paths as the timed runs
+    List<Map<String, Object>> perCount = new ArrayList<>();
+    List<Integer> epochs = new ArrayList<>();
+    for (int c : counts) {
+      PalCommand.configureThreads(c);
+      Map<String, Object> o = new LinkedHashMap<>();
+      o.put("threads", c);
+      epochs.add(warmUp(api, data, d, k, n, c, o));
+      o.put("runSeconds", new ArrayList<Double>());
+      o.put("runPairsPerSecond", new ArrayList<Long>());
+      perCount.add(o);
+    }
+    int params = 0;
+    for (int i = 0; i < runs; i++) {
+      for (int j = 0; j < counts.size(); j++) {
+        PalCommand.configureThreads(counts.get(j));
+        PalApi.Trained t = timedRun(api, data, d, k, epochs.get(j), counts.get(j));
+        params = t.model().engine().params().size();
+        record(perCount.get(j), t.result());
+      }
+    }
+    if (scaling != null) PalCommand.configureThreads(threads); // back to this command's own setting
+    Map<String, Object> o = new LinkedHashMap<>();
+    o.put("workload", name);
+    o.put("D", dim); o.put("d", d); o.put("k", k); o.put("batch", 256); o.put("users", 1000);
+    o.put("params", params);
+    o.put("pairsPerEpoch", n);
+    // OpenBLAS picks its kernels from the CPU unless told (OPENBLAS_CORETYPE): it changes the figures a lot
+    o.put("openblasCoreType", System.getenv().getOrDefault("OPENBLAS_CORETYPE", "detected"));
+    for (Map<String, Object> c : perCount) summarise(c);
+    if (counts.size() == 1) {
+      o.putAll(perCount.get(0));
+      o.put("pairsPerSecond", perCount.get(0).get("median"));
+    } else {
+      double base = ((Number) perCount.get(0).get("median")).doubleValue();
+      for (Map<String, Object> c : perCount) {
+        c.put("overFirst", Math.round(((Number) c.get("median")).doubleValue() / base * 1000) / 1000.0);
+      }
+      o.put("runOrder", "alternating: one timed run of each worker count in turn, " + runs + " rounds");
+      o.put("scaling", perCount);
+    }
+    return o;
+  }
+
+  /**
+   * Two warm-up phases for {@code workers} workers, recorded in {@code o}: short rounds until the figure
+   * stops rising (it sizes the runs), then whole runs of the timed length until those stop rising too
+   * (the JIT may still improve code that only long runs reach). Returns the epochs a timed run trains.
+   */
+  private int warmUp(PalApi api, Dataset data, int d, int k, int n, int workers, Map<String, Object> o) {
     PalConfig w = palB(d, k, 1);
     List<Long> warm = new ArrayList<>();
     // a round: short fits of up to 50 mini-batches (each with its validation pass, as an epoch of the
@@ -145,40 +204,54 @@ final class BenchCommand implements Runnable {
       // plateau: three rounds in a row without a new high (by more than PLATEAU), after at least ten
       if ((warm.size() >= 10 && sinceBest >= 3) || warm.size() >= 60 || warmSecs > 120) break;
     }
-    double warmSeconds = (System.nanoTime() - warmStart) / 1e9;
     // a quarter to spare: a timed run may be faster than the warm-up's best round
-    int epochs = (int) Math.max(1, Math.ceil(1.25 * minSeconds * best / n));
-    List<Long> rates = new ArrayList<>();
-    List<Double> secs = new ArrayList<>();
-    int params = 0;
-    for (int i = 0; i < runs; i++) {
-      PalConfig c = palB(d, k, epochs);
-      PalApi.Trained t = api.train(c.withTrainer(c.trainer().withThreads(workers)), data);
-      params = t.model().engine().params().size();
-      TrainResult r = t.result();
-      rates.add(Math.round(r.pairsPerSecond()));
-      secs.add(Math.round(r.trainSeconds() * 100) / 100.0);
+    int epochs = epochsFor(best, n);
+    List<Long> whole = new ArrayList<>();
+    double bestWhole = 0;
+    sinceBest = 0;
+    // whole runs until two in a row bring no new high (by more than PLATEAU), at most eight
+    while (whole.size() < 8 && sinceBest < 2) {
+      double rate = timedRun(api, data, d, k, epochs, workers).result().pairsPerSecond();
+      whole.add(Math.round(rate));
+      if (rate > bestWhole * (1 + PLATEAU)) {
+        bestWhole = rate;
+        sinceBest = 0;
+      } else {
+        sinceBest++;
+      }
     }
-    List<Long> sorted = new ArrayList<>(rates);
+    o.put("warmupPairsPerSecond", warm);
+    o.put("warmupRunPairsPerSecond", whole);
+    o.put("warmupSeconds", Math.round((System.nanoTime() - warmStart) / 1e8) / 10.0);
+    int sized = epochsFor(Math.max(best, bestWhole), n);
+    o.put("epochsPerRun", sized);
+    return sized;
+  }
+
+  private int epochsFor(double pairsPerSecond, int n) {
+    return (int) Math.max(1, Math.ceil(1.25 * minSeconds * pairsPerSecond / n));
+  }
+
+  private static PalApi.Trained timedRun(PalApi api, Dataset data, int d, int k, int epochs, int workers) {
+    PalConfig c = palB(d, k, epochs);
+    return api.train(c.withTrainer(c.trainer().withThreads(workers)), data);
+  }
+
+  @SuppressWarnings("unchecked")
+  private static void record(Map<String, Object> o, TrainResult r) {
+    ((List<Double>) o.get("runSeconds")).add(Math.round(r.trainSeconds() * 100) / 100.0);
+    ((List<Long>) o.get("runPairsPerSecond")).add(Math.round(r.pairsPerSecond()));
+  }
+
+  @SuppressWarnings("unchecked")
+  private static void summarise(Map<String, Object> o) {
+    List<Long> sorted = new ArrayList<>((List<Long>) o.get("runPairsPerSecond"));
     java.util.Collections.sort(sorted);
     long median = sorted.size() % 2 == 1 ? sorted.get(sorted.size() / 2)
         : Math.round((sorted.get(sorted.size() / 2 - 1) + sorted.get(sorted.size() / 2)) / 2.0);
-    Map<String, Object> o = new LinkedHashMap<>();
-    o.put("workload", name);
-    o.put("D", dim); o.put("d", d); o.put("k", k); o.put("batch", 256); o.put("users", 1000);
-    o.put("params", params);
-    o.put("threads", workers);
-    o.put("pairsPerEpoch", n);
-    o.put("warmupPairsPerSecond", warm);
-    o.put("warmupSeconds", Math.round(warmSeconds * 10) / 10.0);
-    o.put("epochsPerRun", epochs);
-    o.put("runSeconds", secs);
-    o.put("runPairsPerSecond", rates);
     o.put("min", sorted.get(0));
     o.put("median", median);
     o.put("max", sorted.get(sorted.size() - 1));
-    o.put("pairsPerSecond", median);
-    return o;
   }
 
   /** A warm-up round counts as a new high only when it beats the best so far by more than this. */

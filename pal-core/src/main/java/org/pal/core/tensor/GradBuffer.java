@@ -14,7 +14,7 @@ public final class GradBuffer {
   private final Map<Param, Param> shadows = new IdentityHashMap<>();
 
   public GradBuffer(ParamStore store) {
-    Mat g = store.flatGrad();
+    Mat g = store.optimizerGrad();
     this.flat = Mat.zeros(store.dtype(), g.rows, g.cols);
     for (Param p : store.params()) {
       Param s = new Param(p.name(), p.group(), p.rows(), p.cols(), p.init);
@@ -22,6 +22,7 @@ public final class GradBuffer {
       s.offset = p.offset;
       s.grad = Mat.view(flat, p.offset, p.rows(), p.cols());
       s.gradZero = true;
+      s.gradFilled = true;
       shadows.put(p, s);
     }
   }
@@ -37,14 +38,20 @@ public final class GradBuffer {
     return s == null ? p : s;
   }
 
-  /** Zeroes the gradient (for a caller that did not do so itself while reading it). */
+  /** Zeroes the gradient. */
   public void zero() {
     flat.fill(0);
+    for (Param s : shadows.values()) s.gradFilled = true;
     markZero();
   }
 
-  /** Declares the gradient all zeros (the caller zeroed it while reading it): products may overwrite it. */
+  /** After the gradient was read: it counts as zeros for the next backward pass ({@link ParamStore#markGradsZero}). */
   public void markZero() {
     for (Param s : shadows.values()) s.gradZero = true;
+  }
+
+  /** Before the gradient is read: zeroes what no op wrote since {@link #markZero} ({@link ParamStore#zeroUntouchedGrads}). */
+  public void zeroUntouched() {
+    for (Param s : shadows.values()) s.zeroIfUntouched();
   }
 }

@@ -125,8 +125,17 @@ public final class Mat {
   }
 
   public double[] toDoubleArray() {
-    double[] out = new double[size()];
-    for (int i = 0; i < out.length; i++) out[i] = get(i);
+    return toDoubleArray(new double[size()]);
+  }
+
+  /** The values written into {@code out} (of this size): a trainer's best-epoch copy reuses one array. */
+  public double[] toDoubleArray(double[] out) {
+    if (out.length != size()) throw PalException.internal("toDoubleArray into " + out.length + " values, matrix has " + size());
+    if (f != null) {
+      for (int i = 0; i < out.length; i++) out[i] = f[off + i];
+    } else {
+      System.arraycopy(d, off, out, 0, out.length);
+    }
     return out;
   }
 

@@ -11,8 +11,38 @@ public final class Param {
   Mat grad;
   long offset;
   boolean frozen;
-  /** True while the gradient is known to be all zeros (after zeroGrad or an optimizer step): BLAS may overwrite it. */
+  /**
+   * True while the gradient counts as all zeros (after zeroGrad or an optimizer step): BLAS may
+   * overwrite it, and other ops zero it first ({@link #claimGrad}). The optimizer does not zero the
+   * buffer (a pass over every gradient per step), so its contents may be the last step's.
+   */
   boolean gradZero;
+  /** True while the gradient buffer really holds zeros (zeroGrad, or filled by {@link #claimGrad}). */
+  boolean gradFilled;
+
+  /** Makes the gradient an accumulator of this step: zeroed first when it still holds an earlier step's values. */
+  void claimGrad() {
+    if (gradZero) {
+      if (!gradFilled) grad.fill(0);
+      gradZero = false;
+    }
+    gradFilled = false;
+  }
+
+  /** For a caller outside the tape that reads and may write the gradient: real zeros, and kept as written. */
+  void exposeGrad() {
+    zeroIfUntouched();
+    gradZero = false;
+    gradFilled = false;
+  }
+
+  /** For the optimizer: a gradient no op wrote this step is zeroed, so that it reads zeros there. */
+  void zeroIfUntouched() {
+    if (gradZero && !gradFilled) {
+      grad.fill(0);
+      gradFilled = true;
+    }
+  }
 
   Param(String name, String group, int rows, int cols, Init init) {
     this.name = name;
@@ -27,7 +57,11 @@ public final class Param {
   public int rows() { return rows; }
   public int cols() { return cols; }
   public Mat value() { return value; }
-  public Mat grad() { return grad; }
+  /** The gradient (read after a backward pass): one that only counts as zero is zeroed first. */
+  public Mat grad() {
+    if (grad != null) zeroIfUntouched();
+    return grad;
+  }
   public boolean frozen() { return frozen; }
   public long offset() { return offset; }
 }

@@ -105,7 +105,22 @@ public final class ParamStore {
     return flatValue;
   }
 
+  /**
+   * The flat gradient as values a caller may read and write: gradients that only count as zero (an
+   * optimizer marked them, {@link #markGradsZero}) are zeroed first, and what the caller writes is
+   * what the next optimizer step reads and the next backward pass adds to.
+   */
   public Mat flatGrad() {
+    requireSealed();
+    for (Param p : params.values()) p.exposeGrad();
+    return flatGrad;
+  }
+
+  /**
+   * The flat gradient as it lies, for optimizers: entries of gradients marked zero may hold an earlier
+   * step's values, so call {@link #zeroUntouchedGrads} before reading and {@link #markGradsZero} after.
+   */
+  public Mat optimizerGrad() {
     requireSealed();
     return flatGrad;
   }
@@ -120,12 +135,24 @@ public final class ParamStore {
   public void zeroGrad() {
     requireSealed();
     flatGrad.fill(0);
+    for (Param p : params.values()) p.gradFilled = true;
     markGradsZero();
   }
 
-  /** For optimizers that leave the gradients zeroed: lets the tape overwrite instead of accumulate. */
+  /**
+   * For optimizers, after reading the gradients: they count as zeros for the next backward pass
+   * (which overwrites or zeroes each before accumulating), without a pass that writes zeros.
+   */
   public void markGradsZero() {
     for (Param p : params.values()) p.gradZero = true;
+  }
+
+  /**
+   * For optimizers, before reading {@link #optimizerGrad()}: zeroes the gradients that no op wrote since
+   * the last {@link #markGradsZero} (they may hold an earlier step's values).
+   */
+  public void zeroUntouchedGrads() {
+    for (Param p : params.values()) p.zeroIfUntouched();
   }
 
   private void requireSealed() {

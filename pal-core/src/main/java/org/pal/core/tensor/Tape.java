@@ -179,14 +179,14 @@ public final class Tape {
    * true: the caller then writes it instead of adding to it, saving a fill and a read per element.
    */
   private boolean claimFresh(Var x) {
-    if (x.param != null) x.param.gradZero = false; // about to be accumulated into
+    if (x.param != null) x.param.claimGrad(); // about to be accumulated into
     if (x.grad != null || x.param != null) return false;
     x.grad = alloc(x.value.rows, x.value.cols);
     return true;
   }
 
   private Mat gradOf(Var v) {
-    if (v.param != null) v.param.gradZero = false;
+    if (v.param != null) v.param.claimGrad();
     if (v.grad == null) v.grad = zeros(v.value.rows, v.value.cols);
     return v.grad;
   }
@@ -278,7 +278,7 @@ public final class Tape {
     double beta;
     if (x.grad == null || (x.param != null && x.param.gradZero)) {
       if (x.grad == null) x.grad = alloc(m, n);
-      if (x.param != null) x.param.gradZero = false;
+      if (x.param != null) { x.param.gradZero = false; x.param.gradFilled = false; } // overwritten whole below
       p = blas.buffer(m * n);
       beta = 0.0;
     } else {

@@ -7,8 +7,10 @@ import org.pal.core.tensor.ParamStore;
 
 /**
  * Adam with one learning rate and weight decay per parameter group (PyTorch semantics: decay is
- * added to the gradient). Works on the store's flat buffers one contiguous group segment at a time,
- * and leaves the gradients zeroed for the next step.
+ * added to the gradient). Works on the store's flat buffers one contiguous group segment at a time.
+ * It does not write zeros over the gradients it read (a pass of stores over every gradient per step):
+ * it marks them as zero ({@link ParamStore#markGradsZero}) and the next backward pass overwrites or
+ * zeroes each before accumulating.
  */
 public final class Adam {
   private static final double B1 = 0.9, B2 = 0.999, EPS = 1e-8;
@@ -32,8 +34,9 @@ public final class Adam {
 
   public void step() {
     step++;
-    store.markGradsZero(); // every group's gradient is zeroed below
-    Mat p = store.flatValue(), g = store.flatGrad();
+    store.zeroUntouchedGrads();
+    store.markGradsZero(); // read below: the next backward starts them afresh
+    Mat p = store.flatValue(), g = store.optimizerGrad();
     double bc1 = 1 - Math.pow(B1, step), bc2 = 1 - Math.pow(B2, step);
     for (int r = 0; r < ranges.size(); r++) {
       long[] range = ranges.get(r);
@@ -51,13 +54,15 @@ public final class Adam {
   /**
    * A step on the store's gradient plus {@code addends} (data-parallel workers' gradients, same
    * layout), added in array order element by element, so the sum does not depend on how the work is
-   * split; {@code tasks} workers each update one contiguous piece of every group. Leaves the store's
-   * gradient and every addend zeroed.
+   * split; {@code tasks} workers each update one contiguous piece of every group. The caller zeroes
+   * the addends' gradients no op wrote ({@link org.pal.core.tensor.GradBuffer#zeroUntouched}) before
+   * and marks them zero after.
    */
   public void step(Mat[] addends, int tasks) {
     step++;
+    store.zeroUntouchedGrads();
     store.markGradsZero();
-    Mat p = store.flatValue(), g = store.flatGrad();
+    Mat p = store.flatValue(), g = store.optimizerGrad();
     double bc1 = 1 - Math.pow(B1, step), bc2 = 1 - Math.pow(B2, step);
     Workers.shared().run(tasks, t -> {
       for (int r = 0; r < ranges.size(); r++) {
@@ -81,17 +86,16 @@ public final class Adam {
 
   private static final Mat[] NO_ADDENDS = new Mat[0];
 
-  /** The float64 update of [from, to): the addends folded in array order (and zeroed), then Adam. */
+  /** The float64 update of [from, to): the addends folded in array order, then Adam. */
   private void stepDouble(Mat p, Mat g, Mat[] addends, int from, int to, double wd, double stepSize, double sqrtBc2) {
     for (int i = from; i < to; i++) {
       double gi = g.get(i);
-      for (Mat a : addends) { gi += a.get(i); a.set(i, 0); }
+      for (Mat a : addends) gi += a.get(i);
       if (wd != 0) gi += wd * p.get(i);
       double mi = B1 * m.get(i) + (1 - B1) * gi;
       double vi = B2 * v.get(i) + (1 - B2) * gi * gi;
       m.set(i, mi);
       v.set(i, vi);
-      g.set(i, 0);
       p.set(i, p.get(i) - stepSize * mi / (Math.sqrt(vi) / sqrtBc2 + EPS));
     }
   }
@@ -99,18 +103,15 @@ public final class Adam {
   /** Elements per block of the fused fold-and-update: the block's arrays stay in L1 between the two passes. */
   private static final int BLOCK = 1024;
 
-  /** g[lo..hi) += a[lo..hi), a[lo..hi) = 0. */
+  /** g[lo..hi) += a[lo..hi). */
   private static void foldFloat(Mat g, Mat a, int lo, int hi) {
     if (a.offset() != 0) throw new IllegalStateException("flat buffers must start at 0");
     float[] gf = g.floats(), af = a.floats();
-    for (int i = lo; i < hi; i++) {
-      gf[i] += af[i];
-      af[i] = 0;
-    }
+    for (int i = lo; i < hi; i++) gf[i] += af[i];
   }
 
   /**
-   * The float32 update on raw arrays, one pass that also zeroes the gradient for the next step; large
+   * The float32 update on raw arrays, one pass; large
    * groups are split across {@link org.pal.core.tensor.Threads#parallelism()} threads (elements are
    * independent, so the result does not depend on the split).
    */
@@ -133,7 +134,6 @@ public final class Adam {
     float b1 = (float) B1, b2 = (float) B2, c1 = (float) (1 - B1), c2 = (float) (1 - B2), eps = (float) EPS;
     for (int i = from; i < to; i++) {
       float gi = gf[i] + wd * pf[i];
-      gf[i] = 0;
       float mi = b1 * mf[i] + c1 * gi;
       float vi = b2 * vf[i] + c2 * gi * gi;
       mf[i] = mi;

@@ -69,20 +69,21 @@ public final class DataParallel implements AutoCloseable {
     return tapes;
   }
 
-  /** Workers' gradients still to be added to the store's: for {@link Adam#step(Mat[], int)}, which zeroes them. */
+  /** Workers' gradients still to be added to the store's: for {@link Adam#step(Mat[], int)}. */
   public Mat[] addends() {
     return addends;
   }
 
   /**
    * One optimizer step on the whole batch's gradient: the workers' gradients are added to the
-   * store's in worker order inside the update, and every buffer is left zeroed for the next step.
+   * store's in worker order inside the update, and every buffer counts as zero for the next step.
    */
   public void step(Adam adam) {
     if (shards == 1) {
       adam.step();
       return;
     }
+    for (int s = 1; s < shards; s++) buffers[s].zeroUntouched();
     // the update is element-wise: split it only where a piece is worth a thread's wake-up
     adam.step(addends, Math.min(shards, 1 + adam.size() / MIN_UPDATE_PIECE));
     for (int s = 1; s < shards; s++) buffers[s].markZero();

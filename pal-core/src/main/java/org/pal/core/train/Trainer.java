@@ -136,7 +136,7 @@ public final class Trainer {
     // tapes back to the pool when done: the next fit in this process starts with its buffers allocated
     try (DataParallel workers = new DataParallel(model.params(), shards)) {
       Tape tape = workers.tapes()[0];
-      model.params().zeroGrad(); // Adam.step leaves them zeroed from here on
+      model.params().zeroGrad(); // Adam.step marks them zero from here on
       int[] train = new int[split.train().length];
       int n = train.length, bs = spec.batchSize();
       long t0 = System.nanoTime();
@@ -175,7 +175,7 @@ public final class Trainer {
         if (acc > bestAcc) {
           bestAcc = acc;
           bestEpoch = epoch;
-          best = flat.toDoubleArray();
+          flat.toDoubleArray(best); // into the same array: 8 bytes a parameter, not reallocated every better epoch
           bad = 0;
         } else {
           bad++;

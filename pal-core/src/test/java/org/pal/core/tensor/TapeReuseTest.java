@@ -35,6 +35,11 @@ class TapeReuseTest {
   private static double[] run(DataType dtype, Tape t, ParamStore s, Param a, Param b, BiFunction<Tape, Var[], Var> op) {
     t.reset();
     s.zeroGrad();
+    return backward(t, s.flatGrad(), a, b, op);
+  }
+
+  /** The op's values and the gradient in {@code grads} after its backward pass on tape t. */
+  private static double[] backward(Tape t, Mat grads, Param a, Param b, BiFunction<Tape, Var[], Var> op) {
     Var out = op.apply(t, new Var[] {t.param(a), t.param(b)});
     Mat w = t.alloc(out.rows(), out.cols());
     Random r = new Random(3);
@@ -42,7 +47,7 @@ class TapeReuseTest {
     Var loss = t.mean(t.sumRows(t.mul(out, t.constant(w))));
     double[] v = out.value().toDoubleArray();
     t.backward(loss);
-    double[] g = s.flatGrad().toDoubleArray();
+    double[] g = grads.toDoubleArray();
     double[] both = java.util.Arrays.copyOf(v, v.length + g.length);
     System.arraycopy(g, 0, both, v.length, g.length);
     return both;
@@ -71,5 +76,55 @@ class TapeReuseTest {
         }
       }
     }
+  }
+
+  /**
+   * The optimizer leaves its gradients as they were and only marks them zero: the next backward pass
+   * must overwrite or zero each gradient it writes, and {@code zeroUntouchedGrads} must zero the ones
+   * it does not (ops that use a alone leave b's old values), in the store and in a worker's buffer.
+   */
+  @Test
+  void gradientsMarkedZeroAreNeverReadStale() {
+    for (DataType dtype : new DataType[] {DataType.FLOAT, DataType.DOUBLE}) {
+      ParamStore s = new ParamStore(dtype);
+      Param a = s.create("a", "g", 4, 3, Init.normal(1)), b = s.create("b", "g", 4, 3, Init.normal(1));
+      s.seal(6);
+      GradBuffer worker = new GradBuffer(s);
+      for (int i = 0; i < OPS.size(); i++) {
+        double[] fresh = run(dtype, new Tape(dtype), s, a, b, OPS.get(i));
+        // the store: last step's gradients (of an op that uses a and b) left in place, marked zero as Adam does
+        s.zeroGrad();
+        backward(new Tape(dtype), s.flatGrad(), a, b, BOTH);
+        assertStale(s.flatGrad());
+        s.markGradsZero();
+        Tape t = new Tape(dtype);
+        backward(t, s.flatGrad(), a, b, OPS.get(i));
+        s.zeroUntouchedGrads();
+        assertThat(s.flatGrad().toDoubleArray()).as(dtype + " store, op " + i).containsExactly(gradient(fresh));
+        // a worker's buffer, likewise
+        worker.zero();
+        backward(new Tape(dtype, worker), worker.flat(), a, b, BOTH);
+        assertStale(worker.flat());
+        worker.markZero();
+        Tape w = new Tape(dtype, worker);
+        backward(w, worker.flat(), a, b, OPS.get(i));
+        worker.zeroUntouched();
+        assertThat(worker.flat().toDoubleArray()).as(dtype + " worker buffer, op " + i).containsExactly(gradient(fresh));
+      }
+    }
+  }
+
+  /** An op whose gradient reaches both a and b: a step before the one checked writes it. */
+  private static final BiFunction<Tape, Var[], Var> BOTH = (t, v) -> t.mul(t.sliceRows(v[0], 0, 3), t.sliceRows(v[1], 1, 4));
+
+  private static void assertStale(Mat grads) {
+    double[] g = grads.toDoubleArray();
+    assertThat(java.util.Arrays.stream(g, 0, 12).map(Math::abs).sum()).as("a's gradient before the step").isGreaterThan(1e-3);
+    assertThat(java.util.Arrays.stream(g, 12, 24).map(Math::abs).sum()).as("b's gradient before the step").isGreaterThan(1e-3);
+  }
+
+  /** The gradient part of {@link #run}'s result (a's and b's 12 values each, at the end). */
+  private static double[] gradient(double[] run) {
+    return java.util.Arrays.copyOfRange(run, run.length - 24, run.length);
   }
 }

@@ -1,0 +1,44 @@
+package org.pal.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import org.pal.core.config.Json;
+import org.junit.jupiter.api.Test;
+
+/** {@code pal bench --scaling}: each worker count warmed up, timed runs alternating, figures per count. */
+class BenchScalingTest {
+  @Test
+  void badWorkerCountsAreRefusedNamingTheFlag() {
+    for (String bad : new String[] {"0,2", "1,1", "2,-1"}) {
+      SafetyCliTest.Run r = SafetyCliTest.pal("bench", "--workload", "S", "--scaling", bad);
+      assertThat(r.code()).as(bad + ": " + r.err()).isEqualTo(2);
+      assertThat(r.err()).contains("--scaling").contains("--scaling 1,2");
+    }
+  }
+
+  @Test
+  void everyCountGetsItsOwnWarmUpAndTimedRuns() throws Exception {
+    SafetyCliTest.Run r = SafetyCliTest.pal("bench", "--workload", "S", "--pairs", "512", "--runs", "3",
+        "--min-seconds", "0.05", "--scaling", "1,2", "--threads", "1");
+    assertThat(r.code()).as(r.err()).isZero();
+    JsonNode o = Json.mapper().readTree(r.out());
+    JsonNode counts = o.get("scaling");
+    assertThat(counts).hasSize(2);
+    assertThat(o.get("runOrder").asText()).contains("alternating").contains("3 rounds");
+    for (int i = 0; i < 2; i++) {
+      JsonNode c = counts.get(i);
+      assertThat(c.get("threads").asInt()).isEqualTo(i + 1);
+      assertThat(c.get("runPairsPerSecond")).hasSize(3);
+      assertThat(c.get("runSeconds")).hasSize(3);
+      assertThat(c.get("warmupPairsPerSecond").size()).isGreaterThanOrEqualTo(10);
+      assertThat(c.get("warmupRunPairsPerSecond").size()).isBetween(2, 8);
+      long min = c.get("min").asLong(), median = c.get("median").asLong(), max = c.get("max").asLong();
+      assertThat(min).isPositive().isLessThanOrEqualTo(median);
+      assertThat(median).isLessThanOrEqualTo(max);
+      assertThat(c.get("overFirst").asDouble()).isCloseTo((double) median / counts.get(0).get("median").asLong(),
+          org.assertj.core.data.Offset.offset(1e-3));
+    }
+    assertThat(org.pal.core.tensor.Threads.workers()).as("the command's own --threads again afterwards").isEqualTo(1);
+  }
+}
