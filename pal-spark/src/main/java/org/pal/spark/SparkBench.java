@@ -239,21 +239,23 @@ public final class SparkBench {
         boolean leftWins = r.getInt(4) == 1;
         byUser.get((int) (i % users)).add(new Comparison(r.getString(0), pr, leftWins ? a : b, leftWins ? b : a));
       }
-      // enrolment takes seconds per thousand users: one timed run per side, after a warm-up on the first 5%
-      int warm = Math.max(1, users / 20);
-      for (int u = 0; u < warm; u++) m.enrol(byUser.get(u)).model().close();
+      List<Comparison> all = new ArrayList<>((int) n);
+      for (List<Comparison> cs : byUser) all.addAll(cs);
+      byUser.clear();
+      // the API's own way for many users (each fitted alone, on its worker threads); one timed run per
+      // thread count (seconds per thousand users), after a warm-up on the first 5%
+      m.enrolEach(all.subList(0, Math.max(1, users / 20) * per), false).model().close();
       double[] acc = {0};
       long t0 = System.nanoTime();
-      for (List<Comparison> cs : byUser) {
-        org.pal.api.Enrolment e = m.enrol(cs);
-        Double v = e.users().get(0).validationAccuracy();
-        acc[0] += v == null ? 0 : v;
-        e.model().close();
-      }
+      org.pal.api.Enrolment e1 = m.enrolEach(all, false);
       one = (System.nanoTime() - t0) / 1e9;
-      two = parallel(slots, users, (from, to) -> {
-        for (int u = from; u < to; u++) m.enrol(byUser.get(u)).model().close();
-      });
+      for (org.pal.api.Enrolment.EnrolledUser u : e1.users()) acc[0] += u.validationAccuracy() == null ? 0 : u.validationAccuracy();
+      e1.model().close();
+      PalApi.useThreads(slots);
+      t0 = System.nanoTime();
+      m.enrolEach(all, false).model().close();
+      two = (System.nanoTime() - t0) / 1e9;
+      PalApi.useThreads(1);
       System.out.printf(java.util.Locale.ROOT, "  check: validation accuracies sum to %.6f (API, %d users)%n", acc[0], users);
     }
     if (!side.equals("api")) {
