@@ -23,6 +23,7 @@ import org.pal.core.eval.Evaluator;
 import org.pal.core.model.PalModel;
 import org.pal.core.spi.FactorizedVariant;
 import org.pal.core.tensor.Mat;
+import org.pal.core.tensor.Param;
 import org.pal.core.tensor.ParamStore;
 import org.pal.core.tensor.Tape;
 import org.pal.core.tensor.Var;
@@ -329,10 +330,57 @@ public final class RewardModel implements AutoCloseable {
    * @param update refit users the model already has (their old weights are replaced); otherwise they are refused
    */
   public Enrolment enrol(List<Comparison> comparisons, boolean update) {
-    if (comparisons.isEmpty()) throw PalException.badInput("comparisons", "[]", "give at least one comparison to enrol a user");
     long t0 = System.nanoTime();
-    Map<String, List<Integer>> byUser = new LinkedHashMap<>();
-    List<Input> prompts = new ArrayList<>(), items = new ArrayList<>();
+    check(comparisons, update);
+    Fit f = fit(comparisons, org.pal.core.tensor.Threads.workers());
+    return enrolled(f.ids(), f.table().get(PalModel.USERS), f.users(), update, t0);
+  }
+
+  /**
+   * Enrols every user of {@code comparisons} on their own, as {@link #enrol} does for a call holding
+   * only that user's comparisons with one worker thread (the same weights: users are independent),
+   * the users spread over the process's worker threads ({@link PalApi#useThreads}); one model with
+   * all of them added. {@link #enrol} fits the users of one call together instead (shared batches
+   * and epochs), which suits a few users; this suits many, and gives each user the weights a
+   * separate call (or {@code pal-spark}'s enrolment) gives them.
+   *
+   * @param update refit users the model already has (their old weights are replaced); otherwise they are refused
+   */
+  public Enrolment enrolEach(List<Comparison> comparisons, boolean update) {
+    long t0 = System.nanoTime();
+    check(comparisons, update);
+    Map<String, List<Comparison>> byUser = new LinkedHashMap<>();
+    for (Comparison c : comparisons) byUser.computeIfAbsent(c.user(), k -> new ArrayList<>()).add(c);
+    List<List<Comparison>> groups = new ArrayList<>(byUser.values());
+    Fit[] fits = new Fit[groups.size()];
+    java.util.concurrent.atomic.AtomicInteger next = new java.util.concurrent.atomic.AtomicInteger();
+    int threads = Math.max(1, Math.min(org.pal.core.tensor.Threads.workers(), groups.size()));
+    // frozen once for all workers: each fit would otherwise freeze and restore it in turn under the others
+    boolean wasFrozen = model.params().params().get(0).frozen();
+    model.params().freeze(true);
+    try (org.pal.core.tensor.Threads.Scope kernels = threads > 1 ? org.pal.core.tensor.Threads.singleThreadedKernels() : null) {
+      org.pal.core.train.Workers.shared().run(threads, w -> {
+        for (int g; (g = next.getAndIncrement()) < fits.length; ) fits[g] = fit(groups.get(g), 1);
+      });
+    } finally {
+      model.params().freeze(wasFrozen);
+    }
+    List<String> ids = new ArrayList<>(byUser.keySet());
+    ParamStore all = model.newUserTable(ids.size());
+    Param logits = all.get(PalModel.USERS);
+    int k = model.k();
+    List<Enrolment.EnrolledUser> out = new ArrayList<>(ids.size());
+    for (int u = 0; u < fits.length; u++) {
+      Param one = fits[u].table().get(PalModel.USERS);
+      for (int j = 0; j < k; j++) logits.value().set(u * k + j, one.value().get(j));
+      out.add(fits[u].users().get(0));
+    }
+    return enrolled(ids, logits, out, update, t0);
+  }
+
+  /** The checks of an enrolment's comparisons, before any work: new users only unless {@code update}, prompts as the model needs. */
+  private void check(List<Comparison> comparisons, boolean update) {
+    if (comparisons.isEmpty()) throw PalException.badInput("comparisons", "[]", "give at least one comparison to enrol a user");
     for (int i = 0; i < comparisons.size(); i++) {
       Comparison c = comparisons.get(i);
       if (!update && userRow.containsKey(c.user())) {
@@ -340,6 +388,18 @@ public final class RewardModel implements AutoCloseable {
       }
       if (hasPrompts() && c.prompt() == null) throw PalException.badInput("comparisons[" + i + "].prompt", "missing", "this model conditions on prompts");
       if (!hasPrompts() && c.prompt() != null) throw PalException.badInput("comparisons[" + i + "].prompt", "given", "this model was trained without prompts; leave it out");
+    }
+  }
+
+  /** Fitted users (in order of first appearance): their logit table and per-user results. */
+  private record Fit(List<String> ids, ParamStore table, List<Enrolment.EnrolledUser> users) {}
+
+  /** Fits the users of checked {@code comparisons} together, each mini-batch split over {@code threads} data-parallel workers. */
+  private Fit fit(List<Comparison> comparisons, int threads) {
+    Map<String, List<Integer>> byUser = new LinkedHashMap<>();
+    List<Input> prompts = new ArrayList<>(), items = new ArrayList<>();
+    for (int i = 0; i < comparisons.size(); i++) {
+      Comparison c = comparisons.get(i);
       byUser.computeIfAbsent(c.user(), k -> new ArrayList<>()).add(i);
       if (hasPrompts()) prompts.add(c.prompt());
       items.add(c.chosen());
@@ -372,8 +432,7 @@ public final class RewardModel implements AutoCloseable {
     int[] identity = new int[ids.size()];
     for (int i = 0; i < identity.length; i++) identity[i] = i;
     int[] trA = tr.stream().mapToInt(Integer::intValue).toArray(), vaA = va.stream().mapToInt(Integer::intValue).toArray();
-    ParamStore table = Adapter.enrol(model, d, trA, vaA, identity, ids.size(), spec, model.config().trainer().seed());
-    PalModel enrolled = model.withUserLogits(registry, ids, table.get(PalModel.USERS), update);
+    ParamStore table = Adapter.enrol(model, d, trA, vaA, identity, ids.size(), spec, model.config().trainer().seed(), threads);
     double[][] w = model.weightsOf(table.get(PalModel.USERS));
     // per-user accuracy on their validation pairs
     int[] correct = new int[ids.size()], total = new int[ids.size()];
@@ -389,6 +448,12 @@ public final class RewardModel implements AutoCloseable {
     for (int i = 0; i < ids.size(); i++) {
       out.add(new Enrolment.EnrolledUser(ids.get(i), w[i], byUser.get(ids.get(i)).size(), total[i] == 0 ? null : correct[i] / (double) total[i]));
     }
+    return new Fit(ids, table, out);
+  }
+
+  /** The enrolment's result: a new model with {@code logits} for {@code ids} (one copy of this one). */
+  private Enrolment enrolled(List<String> ids, Param logits, List<Enrolment.EnrolledUser> out, boolean update, long t0) {
+    PalModel enrolled = model.withUserLogits(registry, ids, logits, update);
     Map<String, Object> extra = new LinkedHashMap<>(provenance == null || provenance.extra() == null ? Map.of() : provenance.extra());
     extra.put("enrolledUsers", ids);
     ModelArchive.Provenance prov = new ModelArchive.Provenance(provenance == null ? model.config().trainer().seed() : provenance.seed(),

@@ -111,6 +111,52 @@ class RewardModelTest {
   }
 
   @Test
+  void enrolEachFitsEveryUserAsASeparateOneThreadEnrolmentWhateverTheWorkers() {
+    String[] cats = {"a cat on the windowsill", "a kitten in a basket", "the cat purrs"};
+    String[] dogs = {"a dog in the garden", "the puppy barks", "a dog with a ball"};
+    List<Comparison> cs = new ArrayList<>();
+    Map<String, List<Comparison>> byUser = new LinkedHashMap<>();
+    for (int u = 0; u < 5; u++) {
+      // 3 to 11 comparisons: with and without a validation share; users interleaved as callers send them
+      for (int i = 0; i < 3 + 2 * u; i++) {
+        boolean likesCats = (u + i / 4) % 2 == 0;
+        Comparison c = Comparison.of("fan-" + u, "describe a pet", likesCats ? cats[i % 3] : dogs[i % 3], likesCats ? dogs[(i + u) % 3] : cats[(i + u) % 3]);
+        cs.add(c);
+        byUser.computeIfAbsent(c.user(), k -> new ArrayList<>()).add(c);
+      }
+    }
+    java.util.Collections.shuffle(cs, new java.util.Random(3));
+    // shuffling reorders users, not a user's own comparisons' relative order, except by chance: regroup in the shuffled order
+    byUser.clear();
+    for (Comparison c : cs) byUser.computeIfAbsent(c.user(), k -> new ArrayList<>()).add(c);
+    int workers = org.pal.core.tensor.Threads.workers();
+    try {
+      PalApi.useThreads(1);
+      Map<String, Enrolment.EnrolledUser> alone = new LinkedHashMap<>();
+      for (List<Comparison> one : byUser.values()) alone.put(one.get(0).user(), model.enrol(one).users().get(0));
+      PalApi.useThreads(3);
+      Enrolment each = model.enrolEach(cs, false);
+      assertThat(each.users()).extracting(Enrolment.EnrolledUser::user).containsExactlyElementsOf(byUser.keySet());
+      for (Enrolment.EnrolledUser u : each.users()) {
+        Enrolment.EnrolledUser a = alone.get(u.user());
+        assertThat(u.weights()).as(u.user()).containsExactly(a.weights(), within(0.0));
+        assertThat(u.comparisons()).isEqualTo(a.comparisons());
+        assertThat(u.validationAccuracy()).isEqualTo(a.validationAccuracy());
+        assertThat(each.model().weights(User.id(u.user()))).containsExactly(a.weights(), within(1e-12));
+      }
+      assertThat(alone.get("fan-0").validationAccuracy()).as("3 comparisons: all fit, none validate").isNull();
+      assertThat(each.model().users()).hasSize(model.users().size() + 5);
+      // a joint enrolment of the same users shares batches and epochs, so at least one user's weights differ
+      Enrolment joint = model.enrol(cs);
+      assertThat(joint.users().stream().anyMatch(u -> !java.util.Arrays.equals(u.weights(), each.user(u.user()).weights()))).isTrue();
+      assertThatThrownBy(() -> each.model().enrolEach(cs.subList(0, 2), false)).isInstanceOf(PalException.class).hasMessageContaining("already a user");
+      assertThatThrownBy(() -> model.enrolEach(List.of(), false)).isInstanceOf(PalException.class).hasMessageContaining("at least one comparison");
+    } finally {
+      PalApi.useThreads(workers);
+    }
+  }
+
+  @Test
   void enrolsNewUsersFromRawComparisonsAndRefitsOnlyWhenAsked() throws Exception {
     List<Comparison> cs = new ArrayList<>();
     String[] cats = {"a cat on the windowsill", "a kitten in a basket", "the cat purrs"};

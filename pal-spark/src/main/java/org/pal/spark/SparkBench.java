@@ -70,9 +70,10 @@ public final class SparkBench {
       Path model = model(Files.createTempDirectory("pal-bench-"));
       switch (what) {
         case "score" -> score(spark, model, Integer.parseInt(o.getOrDefault("rows", "1000000")), slots);
-        case "enrol" -> enrol(spark, model, Integer.parseInt(o.getOrDefault("users", "10000")), Integer.parseInt(o.getOrDefault("comparisons", "20")), slots);
+        case "enrol" -> enrol(spark, model, Integer.parseInt(o.getOrDefault("users", "10000")), Integer.parseInt(o.getOrDefault("comparisons", "20")), slots,
+            o.getOrDefault("side", "both"));
         case "embed" -> embed(spark, Integer.parseInt(o.getOrDefault("texts", "20000")), slots);
-        default -> System.err.println("usage: SparkBench score|enrol|embed [--rows N] [--users N --comparisons C] [--texts N] [--master M] [--runs R]");
+        default -> System.err.println("usage: SparkBench score|enrol|embed [--rows N] [--users N --comparisons C --side api|spark|both] [--texts N] [--master M] [--runs R]");
       }
     } finally {
       spark.stop();
@@ -115,11 +116,16 @@ public final class SparkBench {
     return v;
   }
 
+  /** A side not run is negative and left out (the enrol bench can time one side per run). */
   static void report(String what, long n, String unit, double apiOne, double apiSlots, int slots, double spark) {
-    System.out.printf(java.util.Locale.ROOT, "%s: %,d %s%n  API, 1 thread:        %8.1f s  %,12.0f %s/s%n", what, n, unit, apiOne, n / apiOne, unit);
+    System.out.printf(java.util.Locale.ROOT, "%s: %,d %s%n", what, n, unit);
+    if (apiOne > 0) System.out.printf(java.util.Locale.ROOT, "  API, 1 thread:        %8.1f s  %,12.0f %s/s  (%.3f ms per %s)%n", apiOne, n / apiOne, unit, 1000 * apiOne / n, unit.replaceAll("s$", ""));
     if (apiSlots > 0) System.out.printf(java.util.Locale.ROOT, "  API, %d threads:       %8.1f s  %,12.0f %s/s%n", slots, apiSlots, n / apiSlots, unit);
-    System.out.printf(java.util.Locale.ROOT, "  Spark local[%d]:       %8.1f s  %,12.0f %s/s   (%.0f%% of 1 thread%s)%n", slots, spark, n / spark, unit,
-        100 * apiOne / spark, apiSlots > 0 ? String.format(java.util.Locale.ROOT, ", %.0f%% of %d threads", 100 * apiSlots / spark, slots) : "");
+    if (spark > 0) {
+      System.out.printf(java.util.Locale.ROOT, "  Spark local[%d]:       %8.1f s  %,12.0f %s/s%s%n", slots, spark, n / spark, unit, apiOne <= 0 ? ""
+          : String.format(java.util.Locale.ROOT, "   (%.0f%% of 1 thread%s)", 100 * apiOne / spark,
+              apiSlots > 0 ? String.format(java.util.Locale.ROOT, ", %.0f%% of %d threads", 100 * apiSlots / spark, slots) : ""));
+    }
   }
 
   /** One untimed warm-up run (JIT, Spark's code generation, opening the encoder), then {@link #runs} timed runs: the median, in seconds. */
@@ -205,43 +211,71 @@ public final class SparkBench {
     rows.unpersist();
   }
 
-  static void enrol(SparkSession spark, Path modelDir, int users, int per, int slots) throws Exception {
+  /** Comparison i of the enrol bench (user i % users, that user's comparison i / users), from its own seed: both sides make the same rows. */
+  static Row enrolRow(long i, int users) {
+    long seed = 3L * i;
+    int u = (int) (i % users);
+    float[] pr = vec(seed, DIM), a = vec(seed + 1, DIM), b = vec(seed + 2, DIM);
+    boolean leftWins = (a[0] + pr[1] > b[0]) == (u % 2 == 0);
+    return RowFactory.create("new-" + u, pr, a, b, leftWins ? 1 : -1);
+  }
+
+  /**
+   * @param side "api", "spark" or "both": at 100,000 users one side fills a 10-minute window, so
+   *             each can be timed alone (the per-user figures of one run compare with the other's)
+   */
+  static void enrol(SparkSession spark, Path modelDir, int users, int per, int slots, String side) throws Exception {
     RewardModel m = PalApi.create().load(modelDir, PalApi.LoadOptions.vectors());
     m.engine().params().freeze(true);
-    int n = users * per;
-    List<List<Comparison>> byUser = new ArrayList<>();
-    List<Row> rows = new ArrayList<>(n);
-    for (int c = 0; c < per; c++) {
-      for (int u = 0; u < users; u++) {
-        if (c == 0) byUser.add(new ArrayList<>());
-        long seed = 3L * (c * (long) users + u);
-        float[] pr = vec(seed, DIM), a = vec(seed + 1, DIM), b = vec(seed + 2, DIM);
-        boolean leftWins = (a[0] + pr[1] > b[0]) == (u % 2 == 0);
-        byUser.get(u).add(new Comparison("new-" + u, Input.vector(pr), Input.vector(leftWins ? a : b), Input.vector(leftWins ? b : a)));
-        rows.add(RowFactory.create("new-" + u, pr, a, b, leftWins ? 1 : -1));
+    long n = (long) users * per;
+    String what = "enrol (" + per + " vector comparisons per user, each user fitted alone)";
+    double one = -1, two = -1, s = -1;
+    if (!side.equals("spark")) {
+      List<List<Comparison>> byUser = new ArrayList<>();
+      for (int u = 0; u < users; u++) byUser.add(new ArrayList<>(per));
+      for (long i = 0; i < n; i++) {
+        Row r = enrolRow(i, users);
+        Input pr = Input.vector((float[]) r.get(1)), a = Input.vector((float[]) r.get(2)), b = Input.vector((float[]) r.get(3));
+        boolean leftWins = r.getInt(4) == 1;
+        byUser.get((int) (i % users)).add(new Comparison(r.getString(0), pr, leftWins ? a : b, leftWins ? b : a));
       }
+      List<Comparison> all = new ArrayList<>((int) n);
+      for (List<Comparison> cs : byUser) all.addAll(cs);
+      byUser.clear();
+      // the API's own way for many users (each fitted alone, on its worker threads); one timed run per
+      // thread count (seconds per thousand users), after a warm-up on the first 5%
+      m.enrolEach(all.subList(0, Math.max(1, users / 20) * per), false).model().close();
+      double[] acc = {0};
+      long t0 = System.nanoTime();
+      org.pal.api.Enrolment e1 = m.enrolEach(all, false);
+      one = (System.nanoTime() - t0) / 1e9;
+      for (org.pal.api.Enrolment.EnrolledUser u : e1.users()) acc[0] += u.validationAccuracy() == null ? 0 : u.validationAccuracy();
+      e1.model().close();
+      PalApi.useThreads(slots);
+      t0 = System.nanoTime();
+      m.enrolEach(all, false).model().close();
+      two = (System.nanoTime() - t0) / 1e9;
+      PalApi.useThreads(1);
+      System.out.printf(java.util.Locale.ROOT, "  check: validation accuracies sum to %.6f (API, %d users)%n", acc[0], users);
     }
-    // enrolment takes seconds per thousand users: one timed run per side, after a warm-up on the first 5%
-    int warm = Math.max(1, users / 20);
-    for (int u = 0; u < warm; u++) m.enrol(byUser.get(u)).model().close();
-    long t0 = System.nanoTime();
-    for (List<Comparison> cs : byUser) m.enrol(cs).model().close();
-    double one = (System.nanoTime() - t0) / 1e9;
-    double two = parallel(slots, users, (from, to) -> {
-      for (int u = from; u < to; u++) m.enrol(byUser.get(u)).model().close();
-    });
-    StructType schema = new StructType().add("user_id", DataTypes.StringType).add("prompt", DataTypes.createArrayType(DataTypes.FloatType, false))
-        .add("left", DataTypes.createArrayType(DataTypes.FloatType, false)).add("right", DataTypes.createArrayType(DataTypes.FloatType, false))
-        .add("label", DataTypes.IntegerType);
-    Dataset<Row> in = spark.createDataFrame(rows, schema).repartition(4 * slots).persist(StorageLevel.MEMORY_ONLY());
-    in.count();
-    rows.clear();
-    PalSpark.on(spark).enrol(in.where(functions.hash(functions.col("user_id")).mod(20).equalTo(0)), modelDir, false).count();
-    t0 = System.nanoTime();
-    long got = PalSpark.on(spark).enrol(in, modelDir, false).count();
-    double s = (System.nanoTime() - t0) / 1e9;
-    report("enrol (" + per + " vector comparisons per user, each user fitted alone)", users, "users", one, two, slots, s);
-    System.out.println("  check: " + got + " users enrolled by Spark");
+    if (!side.equals("api")) {
+      StructType schema = new StructType().add("user_id", DataTypes.StringType).add("prompt", DataTypes.createArrayType(DataTypes.FloatType, false))
+          .add("left", DataTypes.createArrayType(DataTypes.FloatType, false)).add("right", DataTypes.createArrayType(DataTypes.FloatType, false))
+          .add("label", DataTypes.IntegerType);
+      // made inside Spark (a driver-side list of millions of rows would ship in the tasks); ranges keep each user's rows in input order
+      Dataset<Row> in = spark.range(0, n, 1, 4 * slots).mapPartitions((MapPartitionsFunction<Long, Row>) it -> new Iterator<>() {
+        public boolean hasNext() { return it.hasNext(); }
+        public Row next() { return enrolRow(it.next(), users); }
+      }, Cells.rowEncoder(schema, List.of("prompt", "left", "right"))).persist(StorageLevel.MEMORY_ONLY());
+      in.count();
+      PalSpark.on(spark).enrol(in.where(functions.hash(functions.col("user_id")).mod(20).equalTo(0)), modelDir, false).count();
+      long t0 = System.nanoTime();
+      Row agg = PalSpark.on(spark).enrol(in, modelDir, false).agg(functions.count("user_id"), functions.sum("validation_accuracy")).first();
+      s = (System.nanoTime() - t0) / 1e9;
+      System.out.printf(java.util.Locale.ROOT, "  check: validation accuracies sum to %.6f (Spark, %d users)%n", agg.getDouble(1), agg.getLong(0));
+      in.unpersist();
+    }
+    report(what, users, "users", one, two, slots, s);
   }
 
   static void embed(SparkSession spark, int n, int slots) throws Exception {

@@ -54,6 +54,12 @@ public final class PalModel {
   /** Builds every component through the registry and initialises parameters from the trainer seed. */
   public static PalModel build(ComponentRegistry registry, PalConfig config, int itemDim, int promptDim,
                                List<String> userIds, org.nd4j.linalg.api.buffer.DataType dtype) {
+    return build(registry, config, itemDim, promptDim, userIds, dtype, true);
+  }
+
+  /** With {@code initialise} false every parameter starts at zero: for a copy that overwrites them all. */
+  private static PalModel build(ComponentRegistry registry, PalConfig config, int itemDim, int promptDim,
+                                List<String> userIds, org.nd4j.linalg.api.buffer.DataType dtype, boolean initialise) {
     if (itemDim < 1) throw PalException.badInput("itemDim", itemDim, "items need at least one embedding dimension");
     if (userIds.isEmpty()) throw PalException.badInput("users", "[]", "need at least one user to learn weights for");
     ParamStore store = new ParamStore(dtype);
@@ -69,7 +75,8 @@ public final class PalModel {
     LinkFunction link = registry.create(ExtensionPoint.LINK, config.link(), ctx.child("link", "default", 0, 0, "link"));
     Loss loss = registry.create(ExtensionPoint.LOSS, config.loss(), ctx.child("loss", "default", 0, 0, "loss"));
     Param users = store.create(USERS, USERS, userIds.size(), variant.k(), Init.normal(config.trainer().userInitStd()));
-    store.seal(config.trainer().seed());
+    if (initialise) store.seal(config.trainer().seed());
+    else store.sealForCopy();
     requireKnownGroups(config, store);
     return new PalModel(config, variant, simplex, link, loss, store, users, userIds, itemDim, promptDim);
   }
@@ -156,7 +163,7 @@ public final class PalModel {
       if (r == null) { r = all.size(); all.add(id); }
       target[i] = r;
     }
-    PalModel m = build(registry, config, itemDim, promptDim, all, params.dtype());
+    PalModel m = build(registry, config, itemDim, promptDim, all, params.dtype(), false); // every value is copied below
     for (Param p : params.params()) {
       Param q = m.params.get(p.name());
       if (p == users) {

@@ -42,6 +42,19 @@ public final class ParamStore {
 
   /** Allocates the flat buffers, lays parameters out by group and initialises them from {@code seed}. */
   public ParamStore seal(long seed) {
+    return seal(seed, true);
+  }
+
+  /**
+   * Seals with every value zero, skipping the initialisers: for a copy whose caller overwrites every
+   * value next (drawing random initial values for a model that is then copied over costs more than
+   * the copy itself, and a per-user enrolment makes one copy per user).
+   */
+  public ParamStore sealForCopy() {
+    return seal(0, false);
+  }
+
+  private ParamStore seal(long seed, boolean initialise) {
     if (sealed) return this;
     long total = 0;
     for (Param p : params.values()) total += (long) p.rows() * p.cols();
@@ -55,10 +68,12 @@ public final class ParamStore {
         p.offset = off;
         p.value = Mat.view(flatValue, off, p.rows(), p.cols());
         p.grad = Mat.view(flatGrad, off, p.rows(), p.cols());
-        double[] init = new double[p.rows() * p.cols()];
-        // each parameter's stream depends only on the seed and its name: adding a parameter elsewhere does not shift it
-        p.init.fill(init, p.rows(), p.cols(), new Random(seed * 1_000_003L + p.name().hashCode()));
-        for (int i = 0; i < init.length; i++) p.value.set(i, init[i]);
+        if (initialise) {
+          double[] init = new double[p.rows() * p.cols()];
+          // each parameter's stream depends only on the seed and its name: adding a parameter elsewhere does not shift it
+          p.init.fill(init, p.rows(), p.cols(), new Random(seed * 1_000_003L + p.name().hashCode()));
+          for (int i = 0; i < init.length; i++) p.value.set(i, init[i]);
+        }
         off += (long) p.rows() * p.cols();
       }
     }
