@@ -321,7 +321,7 @@ public final class PalSpark {
     if (response == Cells.Kind.BYTES || prompt == Cells.Kind.BYTES) throw PalException.badInput("score columns", "binary", "give image:PATH text or vectors");
     if (Cells.indexOrMissing(schema, REWARD) >= 0) throw PalException.badInput("input column", REWARD, "would be overwritten; rename it");
     boolean vectors = response == Cells.Kind.VECTOR && (prompt == null || prompt == Cells.Kind.VECTOR);
-    if (vectors && spark instanceof org.apache.spark.sql.classic.SparkSession classic
+    if (vectors && internalRowScoring && spark instanceof org.apache.spark.sql.classic.SparkSession classic
         && (iUser < 0 || schema.fields()[iUser].dataType() instanceof StringType)
         && (iWeights < 0 || schema.fields()[iWeights].dataType() instanceof StringType || schema.fields()[iWeights].dataType() instanceof ArrayType)) {
       int iPrompt = prompts ? Cells.index(schema, "prompt", "score") : -1, iResponse = Cells.index(schema, "response", "score");
@@ -339,6 +339,9 @@ public final class PalSpark {
     // typed arrays inside the job only; toDF gives callers Spark's usual rows back
     return input.as(Cells.rowEncoder(schema, arrays)).mapPartitions(task, Cells.rowEncoder(schema.add(REWARD, DataTypes.DoubleType, false), arrays)).toDF();
   }
+
+  /** Whether vector rows may take {@link VectorScoreTask}; tests turn it off to check that the generic path gives the same rewards. */
+  static volatile boolean internalRowScoring = true;
 
   private Broadcast<ModelShipment> broadcast(Path model) {
     return JavaSparkContext.fromSparkContext(spark.sparkContext()).broadcast(ModelShipment.read(model));
@@ -506,6 +509,8 @@ public final class PalSpark {
    */
   static final class VectorScoreTask implements FlatMapFunction<Iterator<InternalRow>, InternalRow> {
     private static final long serialVersionUID = 1L;
+    /** Rows this JVM scored on this path: lets a local[*] test see that vector input took it. */
+    static final java.util.concurrent.atomic.AtomicLong SCORED = new java.util.concurrent.atomic.AtomicLong();
     private final Broadcast<ModelShipment> archive;
     private final int iUser, iWeights, iPrompt, iResponse, idColumn, batch;
     private final DataType weightsType, idType;
@@ -588,6 +593,7 @@ public final class PalSpark {
           }
         }
         int kept = k;
+        SCORED.addAndGet(kept);
         double[] u = rewardsOrNaN(kept, (from, to) -> m.rewards(java.util.Arrays.copyOfRange(w, from, to),
                 p == null ? null : java.util.Arrays.copyOfRange(p, from, to), java.util.Arrays.copyOfRange(x, from, to)),
             i -> BadRows.where(partition, pos[i], idColumn < 0 ? null : Cells.external(ok[i], idColumn, idType)), bad);

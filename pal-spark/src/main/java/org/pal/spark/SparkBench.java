@@ -51,8 +51,10 @@ import org.pal.core.spi.Embedder;
  */
 public final class SparkBench {
   static final int DIM = 64;
-  /** Timed runs per side, after one untimed warm-up run; the median is reported. */
-  static int runs = 3;
+  /** Timed runs per side, after {@link #warmups} untimed ones; min, median and max are printed, the median is reported. */
+  static int runs = 5;
+  /** Untimed runs first: JIT and Spark's code generation settle over several passes, not one. */
+  static int warmups = 3;
 
   private SparkBench() {}
 
@@ -62,7 +64,8 @@ public final class SparkBench {
     String what = args.length == 0 ? "help" : args[0];
     String master = o.getOrDefault("master", "local[2]");
     int slots = master.matches("local\\[\\d+]") ? Integer.parseInt(master.replaceAll("\\D", "")) : Runtime.getRuntime().availableProcessors();
-    runs = Integer.parseInt(o.getOrDefault("runs", "3"));
+    runs = Integer.parseInt(o.getOrDefault("runs", "5"));
+    warmups = Integer.parseInt(o.getOrDefault("warmups", "3"));
     PalApi.useThreads(1); // the baselines are one thread (or an explicit pool); Spark's executors run one worker per task
     SparkSession spark = PalSpark.sessionBuilder("pal-spark bench " + what).master(master).config("spark.ui.enabled", "false")
         .config("spark.sql.shuffle.partitions", String.valueOf(4 * slots)).getOrCreate();
@@ -73,7 +76,7 @@ public final class SparkBench {
         case "enrol" -> enrol(spark, model, Integer.parseInt(o.getOrDefault("users", "10000")), Integer.parseInt(o.getOrDefault("comparisons", "20")), slots,
             o.getOrDefault("side", "both"));
         case "embed" -> embed(spark, Integer.parseInt(o.getOrDefault("texts", "20000")), slots);
-        default -> System.err.println("usage: SparkBench score|enrol|embed [--rows N] [--users N --comparisons C --side api|spark|both] [--texts N] [--master M] [--runs R]");
+        default -> System.err.println("usage: SparkBench score|enrol|embed [--rows N] [--users N --comparisons C --side api|spark|both] [--texts N] [--master M] [--runs R] [--warmups W]");
       }
     } finally {
       spark.stop();
@@ -128,9 +131,9 @@ public final class SparkBench {
     }
   }
 
-  /** One untimed warm-up run (JIT, Spark's code generation, opening the encoder), then {@link #runs} timed runs: the median, in seconds. */
+  /** {@link #warmups} untimed runs (JIT, Spark's code generation, opening the encoder), then {@link #runs} timed runs: the median, in seconds. */
   static double median(String what, Run run) throws Exception {
-    run.run();
+    for (int i = 0; i < Math.max(1, warmups); i++) run.run();
     double[] t = new double[runs];
     for (int i = 0; i < runs; i++) {
       long t0 = System.nanoTime();
@@ -139,7 +142,8 @@ public final class SparkBench {
     }
     double[] sorted = t.clone();
     java.util.Arrays.sort(sorted);
-    System.out.printf(java.util.Locale.ROOT, "  (%s: runs %s s)%n", what, java.util.Arrays.toString(java.util.Arrays.stream(t).map(x -> Math.round(x * 1000) / 1000.0).toArray()));
+    System.out.printf(java.util.Locale.ROOT, "  (%s: runs %s s; min %.3f, median %.3f, max %.3f)%n", what,
+        java.util.Arrays.toString(java.util.Arrays.stream(t).map(x -> Math.round(x * 1000) / 1000.0).toArray()), sorted[0], sorted[runs / 2], sorted[runs - 1]);
     return sorted[runs / 2];
   }
 

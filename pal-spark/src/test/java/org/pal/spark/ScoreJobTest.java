@@ -80,6 +80,36 @@ class ScoreJobTest {
   }
 
   @Test
+  void vectorRowsTakeTheInternalRowPathAndTheGenericPathGivesTheSameRewards() {
+    Random r = new Random(11);
+    int n = 200;
+    List<Row> rows = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      rows.add(RowFactory.create((long) i, local.users().get(i % local.users().size()), null, random(r, local.promptDim()), random(r, local.itemDim())));
+    }
+    Dataset<Row> in = frame(rows, VECTORS, 2);
+    long before = PalSpark.VectorScoreTask.SCORED.get();
+    List<Row> fast = PalSpark.on(spark).batchSize(32).score(in, model).orderBy("id").collectAsList();
+    // local[2] runs the tasks in this JVM: every row went through VectorScoreTask (other tests may add to it, never less)
+    assertThat(PalSpark.VectorScoreTask.SCORED.get() - before).isGreaterThanOrEqualTo(n);
+    List<Row> generic;
+    PalSpark.internalRowScoring = false;
+    try {
+      long mid = PalSpark.VectorScoreTask.SCORED.get();
+      generic = PalSpark.on(spark).batchSize(32).score(in, model).orderBy("id").collectAsList();
+      assertThat(PalSpark.VectorScoreTask.SCORED.get()).as("the generic path was taken").isEqualTo(mid);
+    } finally {
+      PalSpark.internalRowScoring = true;
+    }
+    assertThat(fast).hasSize(n);
+    assertThat(generic).hasSize(n);
+    for (int i = 0; i < n; i++) {
+      assertThat(fast.get(i).getLong(0)).isEqualTo(generic.get(i).getLong(0));
+      assertThat(fast.get(i).getDouble(fast.get(i).fieldIndex("reward"))).as("row %d", i).isEqualTo(generic.get(i).getDouble(generic.get(i).fieldIndex("reward")));
+    }
+  }
+
+  @Test
   void textRowsGoThroughTheRecordedEncoderAsOnOneMachine() {
     StructType schema = new StructType().add("user_id", DataTypes.StringType).add("prompt", DataTypes.StringType).add("response", DataTypes.StringType);
     List<Row> rows = new ArrayList<>();
