@@ -202,4 +202,33 @@ class ArchiveRefusalsTest {
     assertThat(back.params().get("users").value().toFloatArray()).containsExactly(values);
     assertThat(back.userIds()).containsExactly("ann", "bob", "cy");
   }
+
+  @Test
+  void inputsAndDatasetAreRecordedOnlyWhenGiven() throws Exception {
+    PalModel m = model();
+    Path plain = archive(m);
+    assertThat(ModelArchive.inputs(plain)).isNull();
+    assertThat(ModelArchive.manifest(plain).has("inputs")).isFalse();
+    assertThat(ModelArchive.manifest(plain).has("dataset")).isFalse();
+    Path a = tmp.resolve("with-inputs");
+    var items = new ModelArchive.Encoder(Json.parse("{\"type\":\"hash\"}"), "f1", 5);
+    var inputs = new ModelArchive.Inputs(items, null);
+    ModelArchive.save(m, a, new ModelArchive.Provenance(0, "h", ModelArchive.VERSION, "t", Map.of()), inputs, Json.parse("{\"dir\":\"d\"}"));
+    assertThat(ModelArchive.inputs(a)).isEqualTo(inputs);
+    assertThat(ModelArchive.manifest(a).get("dataset").get("dir").asText()).isEqualTo("d");
+    edit(a, j -> ((ObjectNode) j.get("inputs").get("items")).put("dim", "five"));
+    assertThatThrownBy(() -> ModelArchive.inputs(a)).hasMessageStartingWith(a + "/pal-model.json inputs.items.dim");
+  }
+
+  @Test
+  void parameterNamesThatAreNotSafeFileNamesGetNumberedFiles() throws Exception {
+    PalModel m = model();
+    Path a = archive(m);
+    var params = ModelArchive.manifest(a).get("params");
+    for (int i = 0; i < params.size(); i++) {
+      String name = params.get(i).get("name").asText();
+      boolean safe = name.matches("[A-Za-z0-9_.-]{1,100}") && !name.startsWith(".");
+      assertThat(params.get(i).get("file").asText()).isEqualTo("params/" + (safe ? name : "param-" + i) + ".npy");
+    }
+  }
 }

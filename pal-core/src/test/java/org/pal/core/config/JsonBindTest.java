@@ -22,6 +22,8 @@ class JsonBindTest {
 
   record Target(Integer n, Double x, Mode mode, List<Integer> list, List<Inner> items, Inner inner, Long big) {}
 
+  record Prims(int a, long b) {}
+
   record Checked(int v) {
     Checked {
       if (v < 0) throw PalException.badInput("v", v, "must be at least 0");
@@ -91,6 +93,27 @@ class JsonBindTest {
         .satisfies(e -> assertThat(e.getMessage()).doesNotContain("whole number"));
     assertThatThrownBy(() -> bind("{\"list\":{\"a\":1}}", Target.class))
         .hasMessageStartingWith("cfg.list: expected ArrayList (");
+  }
+
+  @Test
+  void primitiveWholeNumbersAreNamedAsSuch() {
+    assertThat(bind("{\"a\":1,\"b\":2}", Prims.class)).isEqualTo(new Prims(1, 2L));
+    for (String json : new String[] {"{\"a\":1.5,\"b\":2}", "{\"a\":\"1\",\"b\":2}", "{\"a\":1,\"b\":2.5}", "{\"a\":1,\"b\":\"2\"}"}) {
+      String field = json.contains("\"a\":1,") ? "cfg.b" : "cfg.a";
+      assertThatThrownBy(() -> bind(json, Prims.class)).hasMessageStartingWith(field).hasMessageContaining("a whole number");
+    }
+  }
+
+  @Test
+  void theStreamingParserHasTheSameLimits() throws Exception {
+    String deep = "[".repeat(Json.MAX_DEPTH + 1) + "]".repeat(Json.MAX_DEPTH + 1);
+    try (var p = Json.parser(deep)) {
+      assertThatThrownBy(() -> { while (p.nextToken() != null) { } })
+          .isInstanceOf(com.fasterxml.jackson.core.exc.StreamConstraintsException.class);
+    }
+    try (var p = Json.parser("{\"a\":1,\"a\":2}")) {
+      assertThatThrownBy(() -> { while (p.nextToken() != null) { } }).hasMessageContaining("Duplicate field 'a'");
+    }
   }
 
   @Test
