@@ -159,4 +159,18 @@ class JsonBindTest {
     assertThat(n.get("c").asDouble()).isEqualTo(1.5);
     assertThat(n.has("d")).isFalse();
   }
+
+  @Test
+  void aConfigFileIsReadWithItsDefaultsAndRefusedByFieldPath(@TempDir Path dir) throws Exception {
+    Path f = dir.resolve("pal.json");
+    Files.writeString(f, "{\"model\":{\"type\":\"pal-a\"},\"trainer\":{\"epochs\":3}}");
+    PalConfig c = PalConfig.read(f);
+    assertThat(c.model().get("type").asText()).isEqualTo("pal-a");
+    assertThat(c.trainer().epochs()).isEqualTo(3);
+    assertThat(c.simplex().get("type").asText()).isEqualTo("softmax");
+    assertThat(c.link().get("type").asText()).isEqualTo("logistic");
+    assertThat(c.loss().get("type").asText()).isEqualTo("logistic");
+    Files.writeString(f, "{\"trainer\":{\"epochs\":null}}");
+    assertThatThrownBy(() -> PalConfig.read(f)).hasMessage("config.trainer.epochs = null: give a value, or leave the field out for its default");
+  }
 }
