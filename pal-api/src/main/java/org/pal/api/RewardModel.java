@@ -356,7 +356,7 @@ public final class RewardModel implements AutoCloseable {
     java.util.concurrent.atomic.AtomicInteger next = new java.util.concurrent.atomic.AtomicInteger();
     int threads = Math.max(1, Math.min(org.pal.core.tensor.Threads.workers(), groups.size()));
     // frozen once for all workers: each fit would otherwise freeze and restore it in turn under the others
-    boolean wasFrozen = model.params().params().get(0).frozen();
+    boolean wasFrozen = model.params().frozen();
     model.params().freeze(true);
     try (org.pal.core.tensor.Threads.Scope kernels = threads > 1 ? org.pal.core.tensor.Threads.singleThreadedKernels() : null) {
       org.pal.core.train.Workers.shared().run(threads, w -> {

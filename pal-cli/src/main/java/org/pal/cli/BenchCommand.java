@@ -182,8 +182,7 @@ final class BenchCommand implements Runnable {
     TrainerSpec ws = w.trainer();
     w = w.withTrainer(new TrainerSpec(1, ws.batchSize(), ws.seed(), 0, ws.groups(), null, null, steps, workers));
     long warmStart = System.nanoTime();
-    double best = 0;
-    int sinceBest = 0;
+    Plateau rounds = new Plateau();
     while (true) {
       double trained = 0, seconds = 0;
       while (seconds < 0.5) {
@@ -193,37 +192,25 @@ final class BenchCommand implements Runnable {
       }
       double rate = trained / seconds;
       warm.add(Math.round(rate));
-      if (rate > best * (1 + PLATEAU)) {
-        best = rate;
-        sinceBest = 0;
-      } else {
-        sinceBest++;
-        best = Math.max(best, rate);
-      }
+      rounds.offer(rate);
       double warmSecs = (System.nanoTime() - warmStart) / 1e9;
       // plateau: three rounds in a row without a new high (by more than PLATEAU), after at least ten
-      if ((warm.size() >= 10 && sinceBest >= 3) || warm.size() >= 60 || warmSecs > 120) break;
+      if ((warm.size() >= 10 && rounds.sinceBest >= 3) || warm.size() >= 60 || warmSecs > 120) break;
     }
     // a quarter to spare: a timed run may be faster than the warm-up's best round
-    int epochs = epochsFor(best, n);
+    int epochs = epochsFor(rounds.best, n);
     List<Long> whole = new ArrayList<>();
-    double bestWhole = 0;
-    sinceBest = 0;
+    Plateau runs = new Plateau();
     // whole runs until two in a row bring no new high (by more than PLATEAU), at most eight
-    while (whole.size() < 8 && sinceBest < 2) {
+    while (whole.size() < 8 && runs.sinceBest < 2) {
       double rate = timedRun(api, data, d, k, epochs, workers).result().pairsPerSecond();
       whole.add(Math.round(rate));
-      if (rate > bestWhole * (1 + PLATEAU)) {
-        bestWhole = rate;
-        sinceBest = 0;
-      } else {
-        sinceBest++;
-      }
+      runs.offer(rate);
     }
     o.put("warmupPairsPerSecond", warm);
     o.put("warmupRunPairsPerSecond", whole);
     o.put("warmupSeconds", Math.round((System.nanoTime() - warmStart) / 1e8) / 10.0);
-    int sized = epochsFor(Math.max(best, bestWhole), n);
+    int sized = epochsFor(Math.max(rounds.best, runs.best), n);
     o.put("epochsPerRun", sized);
     return sized;
   }
@@ -256,6 +243,17 @@ final class BenchCommand implements Runnable {
 
   /** A warm-up round counts as a new high only when it beats the best so far by more than this. */
   private static final double PLATEAU = 0.03;
+
+  /** The best figure so far, and how many figures in a row have not beaten it by more than {@link #PLATEAU}. */
+  private static final class Plateau {
+    double best;
+    int sinceBest;
+
+    void offer(double rate) {
+      sinceBest = rate > best * (1 + PLATEAU) ? 0 : sinceBest + 1;
+      best = Math.max(best, rate);
+    }
+  }
 
   private Map<String, Object> memory() {
     int n = comparisons, users = 40_000, promptsN = 4000, dim = 384;

@@ -47,7 +47,7 @@ public final class Adapter {
     if (train.length == 0) throw PalException.badInput("adaptation pairs", 0, "each new user needs at least one comparison to enrol");
     ParamStore table = model.newUserTable(nUsers);
     Param users = table.get(PalModel.USERS);
-    boolean wasFrozen = model.params().params().get(0).frozen();
+    boolean wasFrozen = model.params().frozen();
     model.params().freeze(true);
     int shards = Math.max(1, Math.min(threads, spec.batchSize()));
     try (Threads.Scope kernels = shards > 1 ? Threads.singleThreadedKernels() : null) {

@@ -21,8 +21,7 @@ public final class GradBuffer {
       s.value = p.value;
       s.offset = p.offset;
       s.grad = Mat.view(flat, p.offset, p.rows(), p.cols());
-      s.gradZero = true;
-      s.gradFilled = true;
+      s.zeroed();
       shadows.put(p, s);
     }
   }
@@ -41,8 +40,7 @@ public final class GradBuffer {
   /** Zeroes the gradient. */
   public void zero() {
     flat.fill(0);
-    for (Param s : shadows.values()) s.gradFilled = true;
-    markZero();
+    for (Param s : shadows.values()) s.zeroed();
   }
 
   /** After the gradient was read: it counts as zeros for the next backward pass ({@link ParamStore#markGradsZero}). */

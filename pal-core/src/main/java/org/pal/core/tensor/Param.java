@@ -29,6 +29,20 @@ public final class Param {
     gradFilled = false;
   }
 
+  /** For an op that writes the whole gradient (BLAS, beta = 0): true when it counts as zero, which it may then overwrite. */
+  boolean claimForOverwrite() {
+    if (!gradZero) return false;
+    gradZero = false;
+    gradFilled = false;
+    return true;
+  }
+
+  /** The gradient buffer was just filled with zeros. */
+  void zeroed() {
+    gradZero = true;
+    gradFilled = true;
+  }
+
   /** For a caller outside the tape that reads and may write the gradient: real zeros, and kept as written. */
   void exposeGrad() {
     zeroIfUntouched();

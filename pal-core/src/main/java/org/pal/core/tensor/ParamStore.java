@@ -85,6 +85,11 @@ public final class ParamStore {
     return sealed;
   }
 
+  /** Whether the store is frozen ({@link #freeze} sets every parameter alike). */
+  public boolean frozen() {
+    return !params.isEmpty() && params.values().iterator().next().frozen;
+  }
+
   public void freeze(boolean frozen) {
     for (Param p : params.values()) p.frozen = frozen;
   }
@@ -150,8 +155,7 @@ public final class ParamStore {
   public void zeroGrad() {
     requireSealed();
     flatGrad.fill(0);
-    for (Param p : params.values()) p.gradFilled = true;
-    markGradsZero();
+    for (Param p : params.values()) p.zeroed();
   }
 
   /**

@@ -276,9 +276,8 @@ public final class Tape {
   private void gemmGrad(Var x, boolean ta, boolean tb, int m, int n, int k, Pointer a, int lda, Pointer b, int ldb) {
     Pointer p;
     double beta;
-    if (x.grad == null || (x.param != null && x.param.gradZero)) {
+    if (x.param != null ? x.param.claimForOverwrite() : x.grad == null) {
       if (x.grad == null) x.grad = alloc(m, n);
-      if (x.param != null) { x.param.gradZero = false; x.param.gradFilled = false; } // overwritten whole below
       p = blas.buffer(m * n);
       beta = 0.0;
     } else {

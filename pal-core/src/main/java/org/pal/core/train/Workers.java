@@ -27,14 +27,12 @@ public final class Workers {
    */
   private static final long SPIN_NANOS = 2_000_000;
 
-  /** Spins until {@code done} or SPIN_NANOS have passed; true when done. */
-  private static boolean spinUntil(java.util.function.BooleanSupplier done) {
+  /** Spins until {@code done} or SPIN_NANOS have passed (the caller parks if it is still not done). */
+  private static void spinUntil(java.util.function.BooleanSupplier done) {
     long start = System.nanoTime();
-    while (!done.getAsBoolean()) {
+    while (!done.getAsBoolean() && System.nanoTime() - start <= SPIN_NANOS) {
       for (int i = 0; i < 64; i++) Thread.onSpinWait();
-      if (System.nanoTime() - start > SPIN_NANOS) return done.getAsBoolean();
     }
-    return true;
   }
 
   private final ReentrantLock lock = new ReentrantLock();

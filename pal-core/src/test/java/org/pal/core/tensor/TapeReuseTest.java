@@ -35,7 +35,7 @@ class TapeReuseTest {
   private static double[] run(DataType dtype, Tape t, ParamStore s, Param a, Param b, BiFunction<Tape, Var[], Var> op) {
     t.reset();
     s.zeroGrad();
-    return backward(t, s.flatGrad(), a, b, op);
+    return backward(t, s.optimizerGrad(), a, b, op); // the buffer as the tape writes it (flatGrad would unmark it)
   }
 
   /** The op's values and the gradient in {@code grads} after its backward pass on tape t. */
@@ -93,25 +93,29 @@ class TapeReuseTest {
       for (int i = 0; i < OPS.size(); i++) {
         double[] fresh = run(dtype, new Tape(dtype), s, a, b, OPS.get(i));
         // the store: last step's gradients (of an op that uses a and b) left in place, marked zero as Adam does
-        s.zeroGrad();
-        backward(new Tape(dtype), s.flatGrad(), a, b, BOTH);
-        assertStale(s.flatGrad());
-        s.markGradsZero();
-        Tape t = new Tape(dtype);
-        backward(t, s.flatGrad(), a, b, OPS.get(i));
-        s.zeroUntouchedGrads();
-        assertThat(s.flatGrad().toDoubleArray()).as(dtype + " store, op " + i).containsExactly(gradient(fresh));
+        stepAfterStale(dtype + " store, op " + i, () -> new Tape(dtype), s.optimizerGrad(), s::zeroGrad, s::markGradsZero,
+            s::zeroUntouchedGrads, a, b, OPS.get(i), gradient(fresh));
         // a worker's buffer, likewise
-        worker.zero();
-        backward(new Tape(dtype, worker), worker.flat(), a, b, BOTH);
-        assertStale(worker.flat());
-        worker.markZero();
-        Tape w = new Tape(dtype, worker);
-        backward(w, worker.flat(), a, b, OPS.get(i));
-        worker.zeroUntouched();
-        assertThat(worker.flat().toDoubleArray()).as(dtype + " worker buffer, op " + i).containsExactly(gradient(fresh));
+        stepAfterStale(dtype + " worker buffer, op " + i, () -> new Tape(dtype, worker), worker.flat(), worker::zero, worker::markZero,
+            worker::zeroUntouched, a, b, OPS.get(i), gradient(fresh));
       }
     }
+  }
+
+  /**
+   * One step's gradient in {@code grads} (the buffer as it lies, not {@link ParamStore#flatGrad}, which
+   * would zero it for the caller): a step of BOTH leaves stale values, they are marked zero, the op runs
+   * on a new tape, and after {@code zeroUntouched} the buffer must hold the op's fresh gradient.
+   */
+  private static void stepAfterStale(String what, java.util.function.Supplier<Tape> tape, Mat grads, Runnable zero, Runnable markZero,
+                                     Runnable zeroUntouched, Param a, Param b, BiFunction<Tape, Var[], Var> op, double[] expected) {
+    zero.run();
+    backward(tape.get(), grads, a, b, BOTH);
+    assertStale(grads);
+    markZero.run();
+    backward(tape.get(), grads, a, b, op);
+    zeroUntouched.run();
+    assertThat(grads.toDoubleArray()).as(what).containsExactly(expected);
   }
 
   /** An op whose gradient reaches both a and b: a step before the one checked writes it. */
