@@ -603,7 +603,9 @@ public final class PalSpark {
       private void read() {
         if (m == null) m = ExecutorResources.model(archive.value(), true);
         int k = 0, used = 0;
-        while (k < batch && in.hasNext()) {
+        // a batch is `batch` input rows, bad ones included, as the generic path's: the same rows meet in each
+        // call to the model, so the rewards are the same to the bit (BLAS may round a row differently in another company)
+        for (int read = 0; read < batch && in.hasNext(); read++) {
           InternalRow r = in.next();
           long at = ++offset;
           try {
