@@ -8,6 +8,7 @@ import java.util.function.Function;
 import org.apache.spark.sql.Encoder;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.catalyst.InternalRow;
+import org.apache.spark.sql.catalyst.expressions.UnsafeArrayData;
 import org.apache.spark.sql.catalyst.util.ArrayData;
 import org.apache.spark.sql.catalyst.encoders.AgnosticEncoder;
 import org.apache.spark.sql.catalyst.encoders.AgnosticEncoders;
@@ -21,6 +22,7 @@ import org.apache.spark.sql.types.NumericType;
 import org.apache.spark.sql.types.StringType;
 import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
+import org.apache.spark.unsafe.Platform;
 import org.pal.api.Input;
 import org.pal.api.InputParser;
 import org.pal.core.PalException;
@@ -172,6 +174,26 @@ final class Cells {
       for (int j = 0; j < n; j++) out[j] = (float) number(a.get(j, e));
     }
     for (int j = 0; j < n; j++) {
+      if (!Float.isFinite(out[j])) throw PalException.badInput(field + "[" + j + "]", out[j], "vectors must be finite");
+    }
+    return out;
+  }
+
+  /**
+   * The same vector, when it is {@code dim} floats in Spark's own array format, copied in place into
+   * {@code reuse} (a new array when that is null or of another length); otherwise as {@link #vector(InternalRow, int, ArrayType, String)}.
+   * The same values and the same errors either way.
+   */
+  static float[] vector(InternalRow r, int i, ArrayType type, String field, int dim, float[] reuse) {
+    if (r.isNullAt(i) || !(type.elementType() instanceof FloatType) || !(r.getArray(i) instanceof UnsafeArrayData a) || a.numElements() != dim) {
+      return vector(r, i, type, field);
+    }
+    if (type.containsNull()) {
+      for (int j = 0; j < dim; j++) if (a.isNullAt(j)) throw PalException.badInput(field + "[" + j + "]", "null", "vectors hold numbers");
+    }
+    float[] out = reuse != null && reuse.length == dim ? reuse : new float[dim];
+    Platform.copyMemory(a.getBaseObject(), a.getBaseOffset() + UnsafeArrayData.calculateHeaderPortionInBytes(dim), out, Platform.FLOAT_ARRAY_OFFSET, 4L * dim);
+    for (int j = 0; j < dim; j++) {
       if (!Float.isFinite(out[j])) throw PalException.badInput(field + "[" + j + "]", out[j], "vectors must be finite");
     }
     return out;

@@ -1,6 +1,7 @@
 package org.pal.spark;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -8,11 +9,13 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
+import org.apache.spark.TaskContext;
 import org.pal.api.PalApi;
 import org.pal.api.RewardModel;
 import org.pal.core.PalException;
 import org.pal.core.config.Json;
 import org.pal.core.spi.Embedder;
+import org.pal.core.spi.ExtensionPoint;
 
 /**
  * What an executor JVM opens once and shares between all its tasks: the plugin registry, encoders
@@ -61,14 +64,35 @@ final class ExecutorResources {
     return a;
   }
 
-  /** The executor's encoder for a JSON embedder config, opened on first use. */
+  /**
+   * The executor's encoder for a JSON embedder config, opened on first use. Inside a task, a config
+   * that leaves {@code threads} out gets the task's CPUs ({@link #perCaller}).
+   */
   static Embedder embedder(String config) {
-    return (Embedder) OPEN.computeIfAbsent("embedder " + config, k -> {
+    TaskContext task = TaskContext.get();
+    String own = task == null ? config : perCaller(config, task.cpus());
+    return (Embedder) OPEN.computeIfAbsent("embedder " + own, k -> {
       requireTelemetryOff();
-      Embedder e = api().registry().embedder(Json.parse(config));
+      Embedder e = api().registry().embedder(Json.parse(own));
       CREATED.incrementAndGet();
       return e;
     });
+  }
+
+  /**
+   * {@code config} with {@code "threads": cpus} when its encoder's spec has a {@code threads} field
+   * and the config leaves it out; otherwise unchanged. The executor's tasks share one encoder and
+   * each calls it on its own batches, so every call should use its task's CPUs: an encoder's
+   * default (every core of the machine, per call) runs slots x cores threads on the executor's
+   * cores, and ONNX Runtime's spinning workers then fight over them.
+   */
+  static String perCaller(String config, int cpus) {
+    JsonNode node = Json.parse(config);
+    if (!(node instanceof ObjectNode o) || o.has("threads")) return config;
+    Class<?> spec = api().registry().lookup(ExtensionPoint.EMBEDDER, node, "encoder").specClass();
+    boolean takesThreads = spec.isRecord() && java.util.Arrays.stream(spec.getRecordComponents())
+        .anyMatch(c -> c.getName().equals("threads") && (c.getType() == Integer.class || c.getType() == int.class));
+    return takesThreads ? Json.write(o.deepCopy().put("threads", cpus)) : config;
   }
 
   /**

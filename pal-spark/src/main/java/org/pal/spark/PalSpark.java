@@ -326,7 +326,7 @@ public final class PalSpark {
         && (iWeights < 0 || schema.fields()[iWeights].dataType() instanceof StringType || schema.fields()[iWeights].dataType() instanceof ArrayType)) {
       int iPrompt = prompts ? Cells.index(schema, "prompt", "score") : -1, iResponse = Cells.index(schema, "response", "score");
       int id = idIndex(schema);
-      VectorScoreTask task = new VectorScoreTask(broadcast(model), iUser, iWeights, iWeights < 0 ? null : schema.fields()[iWeights].dataType(),
+      VectorScoreTask task = new VectorScoreTask(broadcast(model), schema.length(), iUser, iWeights, iWeights < 0 ? null : schema.fields()[iWeights].dataType(),
           iPrompt, iPrompt < 0 ? null : (ArrayType) schema.fields()[iPrompt].dataType(), iResponse, (ArrayType) schema.fields()[iResponse].dataType(),
           zeroShotUnknown, batchSize, bad, id, id < 0 ? null : schema.fields()[id].dataType());
       // Spark's own rows in and out: no column is converted to a Java object and back, the vectors are one copy each
@@ -500,27 +500,29 @@ public final class PalSpark {
   }
 
   /**
-   * Scores vector rows on Spark's internal rows: each row is copied once (a batch is held while the
-   * model scores it), its two vectors are read with one bulk copy each, users are looked up by their
-   * UTF-8 bytes once per partition, and the output row is the input row joined with the reward,
-   * which Spark writes out in one projection. The same rows, rewards and bad-row handling as
-   * {@link ScoreTask}; the generic row path converted every column to Java objects and back, which
-   * cost several times the model's work per row.
+   * Scores vector rows on Spark's internal rows, a batch at a time, without per-row garbage: each
+   * row's bytes are copied once into a buffer the task reuses for every batch (Spark's scan reuses its
+   * row, and a batch must outlive it), its two vectors are read straight out of the row into float
+   * arrays the task also reuses, users are looked up by their UTF-8 bytes once per partition, and the
+   * output is one mutable row (the held input joined with the reward) that Spark projects before it
+   * asks for the next, as its own operators do. The same rows, rewards and bad-row handling as
+   * {@link ScoreTask}; allocating a row copy and two arrays per row took more time than the model.
    */
   static final class VectorScoreTask implements FlatMapFunction<Iterator<InternalRow>, InternalRow> {
     private static final long serialVersionUID = 1L;
     /** Rows this JVM scored on this path: lets a local[*] test see that vector input took it. */
     static final java.util.concurrent.atomic.AtomicLong SCORED = new java.util.concurrent.atomic.AtomicLong();
     private final Broadcast<ModelShipment> archive;
-    private final int iUser, iWeights, iPrompt, iResponse, idColumn, batch;
+    private final int iUser, iWeights, iPrompt, iResponse, idColumn, batch, fields;
     private final DataType weightsType, idType;
     private final ArrayType promptType, responseType;
     private final boolean zeroShotUnknown;
     private final BadRows bad;
 
-    VectorScoreTask(Broadcast<ModelShipment> archive, int iUser, int iWeights, DataType weightsType, int iPrompt, ArrayType promptType,
+    VectorScoreTask(Broadcast<ModelShipment> archive, int fields, int iUser, int iWeights, DataType weightsType, int iPrompt, ArrayType promptType,
                     int iResponse, ArrayType responseType, boolean zeroShotUnknown, int batch, BadRows bad, int idColumn, DataType idType) {
       this.archive = archive;
+      this.fields = fields;
       this.iUser = iUser;
       this.iWeights = iWeights;
       this.weightsType = weightsType;
@@ -550,59 +552,108 @@ public final class PalSpark {
       return w;
     }
 
-    private float[] vector(InternalRow r, int i, ArrayType type, String field, int dim) {
-      float[] v = Cells.vector(r, i, type, field);
-      if (v.length != dim) throw PalException.badInput(field + " length", v.length, "the model reads " + field + " vectors of dimension " + dim);
-      return v;
-    }
-
     @Override
     public Iterator<InternalRow> call(Iterator<InternalRow> rows) {
-      int partition = TaskContext.getPartitionId();
-      long[] offset = {0};
-      Map<UTF8String, double[]> users = new java.util.HashMap<>();
-      Iterator<InternalRow> copies = new Iterator<>() { // a batch outlives the reader's reused row
-        public boolean hasNext() {
-          return rows.hasNext();
-        }
+      return new Batches(rows);
+    }
 
-        public InternalRow next() {
-          return rows.next().copy();
+    /** One task's partition: reads a batch, scores it in one call, hands its rows out, then reads the next. */
+    private final class Batches implements Iterator<InternalRow> {
+      private final Iterator<InternalRow> in;
+      private final int partition = TaskContext.getPartitionId();
+      private final Map<UTF8String, double[]> users = new java.util.HashMap<>();
+      private final InternalRow[] held = new InternalRow[batch];
+      private final org.apache.spark.sql.catalyst.expressions.UnsafeRow[] views = new org.apache.spark.sql.catalyst.expressions.UnsafeRow[batch];
+      private final int[] start = new int[batch], size = new int[batch];
+      private final long[] pos = new long[batch]; // rows are named (partition, position, id) only when one is bad
+      private final double[][] w = new double[batch][];
+      private final float[][] p, x;
+      private final JoinedRow joined = new JoinedRow();
+      private final org.apache.spark.sql.catalyst.expressions.SpecificInternalRow reward =
+          new org.apache.spark.sql.catalyst.expressions.SpecificInternalRow(new StructType().add(REWARD, DataTypes.DoubleType));
+      private byte[] bytes = new byte[0];
+      private RewardModel m;
+      private long offset;
+      private double[] u = new double[0];
+      private int kept, next;
+
+      Batches(Iterator<InternalRow> in) {
+        this.in = in;
+        p = iPrompt < 0 ? null : new float[batch][];
+        x = new float[batch][];
+      }
+
+      @Override
+      public boolean hasNext() {
+        while (true) {
+          while (next < kept && Double.isNaN(u[next])) next++;
+          if (next < kept) return true;
+          if (!in.hasNext()) return false;
+          read();
         }
-      };
-      return Cells.batched(copies, batch, part -> {
-        RewardModel m = ExecutorResources.model(archive.value(), true);
-        int n = part.size();
-        InternalRow[] ok = new InternalRow[n];
-        long[] pos = new long[n];
-        double[][] w = new double[n][];
-        float[][] p = iPrompt < 0 ? null : new float[n][], x = new float[n][];
-        int k = 0;
-        for (InternalRow r : part) {
-          long at = ++offset[0];
+      }
+
+      @Override
+      public InternalRow next() {
+        if (!hasNext()) throw new java.util.NoSuchElementException();
+        reward.setDouble(0, u[next]);
+        return joined.apply(held[next++], reward);
+      }
+
+      private void read() {
+        if (m == null) m = ExecutorResources.model(archive.value(), true);
+        int k = 0, used = 0;
+        // a batch is `batch` input rows, bad ones included, as the generic path's: the same rows meet in each
+        // call to the model, so the rewards are the same to the bit (BLAS may round a row differently in another company)
+        for (int read = 0; read < batch && in.hasNext(); read++) {
+          InternalRow r = in.next();
+          long at = ++offset;
           try {
             double[] wi = weights(m, r, users);
-            float[] pi = iPrompt < 0 ? null : vector(r, iPrompt, promptType, "prompt", m.promptDim());
-            x[k] = vector(r, iResponse, responseType, "response", m.itemDim());
-            if (p != null) p[k] = pi;
+            if (p != null) p[k] = vector(r, iPrompt, promptType, "prompt", m.promptDim(), p[k]);
+            x[k] = vector(r, iResponse, responseType, "response", m.itemDim(), x[k]);
             w[k] = wi;
-            ok[k] = r;
+            if (r instanceof org.apache.spark.sql.catalyst.expressions.UnsafeRow ur) {
+              int n = ur.getSizeInBytes();
+              if (used + n > bytes.length) bytes = java.util.Arrays.copyOf(bytes, Math.max(used + n, 2 * bytes.length));
+              org.apache.spark.unsafe.Platform.copyMemory(ur.getBaseObject(), ur.getBaseOffset(), bytes, org.apache.spark.unsafe.Platform.BYTE_ARRAY_OFFSET + used, n);
+              start[k] = used;
+              size[k] = n;
+              used += n;
+              held[k] = null;
+            } else {
+              held[k] = r.copy();
+            }
             pos[k++] = at;
           } catch (RuntimeException ex) {
             bad.handle(BadRows.where(partition, at, idColumn < 0 ? null : Cells.external(r, idColumn, idType)), ex);
           }
         }
-        int kept = k;
-        SCORED.addAndGet(kept);
-        double[] u = rewardsOrNaN(kept, (from, to) -> m.rewards(java.util.Arrays.copyOfRange(w, from, to),
-                p == null ? null : java.util.Arrays.copyOfRange(p, from, to), java.util.Arrays.copyOfRange(x, from, to)),
-            i -> BadRows.where(partition, pos[i], idColumn < 0 ? null : Cells.external(ok[i], idColumn, idType)), bad);
-        List<InternalRow> out = new ArrayList<>(kept);
-        for (int i = 0; i < kept; i++) {
-          if (!Double.isNaN(u[i])) out.add(new JoinedRow(ok[i], new GenericInternalRow(new Object[] {u[i]})));
+        for (int i = 0; i < k; i++) { // now that the buffer has stopped growing
+          if (held[i] != null) continue;
+          if (views[i] == null) views[i] = new org.apache.spark.sql.catalyst.expressions.UnsafeRow(fields);
+          views[i].pointTo(bytes, org.apache.spark.unsafe.Platform.BYTE_ARRAY_OFFSET + start[i], size[i]);
+          held[i] = views[i];
         }
-        return out;
-      });
+        int n = k;
+        SCORED.addAndGet(n);
+        u = rewardsOrNaN(n, (from, to) -> m.rewards(rows(w, from, to), p == null ? null : rows(p, from, to), rows(x, from, to)),
+            i -> BadRows.where(partition, pos[i], idColumn < 0 ? null : Cells.external(held[i], idColumn, idType)), bad);
+        kept = n;
+        next = 0;
+      }
+    }
+
+    /** Rows [from, to) of a reused batch array: the array itself when that is all of it (a full batch), else a copy of the references. */
+    private static <T> T[] rows(T[] a, int from, int to) {
+      return from == 0 && to == a.length ? a : java.util.Arrays.copyOfRange(a, from, to);
+    }
+
+    /** A row's vector of the model's dimension, into {@code reuse} where it fits (float elements read in place), else a new array. */
+    private static float[] vector(InternalRow r, int i, ArrayType type, String field, int dim, float[] reuse) {
+      float[] v = Cells.vector(r, i, type, field, dim, reuse);
+      if (v.length != dim) throw PalException.badInput(field + " length", v.length, "the model reads " + field + " vectors of dimension " + dim);
+      return v;
     }
   }
 

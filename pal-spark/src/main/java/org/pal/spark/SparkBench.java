@@ -72,11 +72,12 @@ public final class SparkBench {
     try {
       Path model = model(Files.createTempDirectory("pal-bench-"));
       switch (what) {
-        case "score" -> score(spark, model, Integer.parseInt(o.getOrDefault("rows", "1000000")), slots);
+        case "score" -> score(spark, model, Integer.parseInt(o.getOrDefault("rows", "1000000")), slots,
+            Integer.parseInt(o.getOrDefault("partitions", String.valueOf(4 * slots))));
         case "enrol" -> enrol(spark, model, Integer.parseInt(o.getOrDefault("users", "10000")), Integer.parseInt(o.getOrDefault("comparisons", "20")), slots,
             o.getOrDefault("side", "both"));
         case "embed" -> embed(spark, Integer.parseInt(o.getOrDefault("texts", "20000")), slots);
-        default -> System.err.println("usage: SparkBench score|enrol|embed [--rows N] [--users N --comparisons C --side api|spark|both] [--texts N] [--master M] [--runs R] [--warmups W]");
+        default -> System.err.println("usage: SparkBench score|enrol|embed [--rows N --partitions P] [--users N --comparisons C --side api|spark|both] [--texts N] [--master M] [--runs R] [--warmups W]");
       }
     } finally {
       spark.stop();
@@ -167,7 +168,8 @@ public final class SparkBench {
     }
   }
 
-  static void score(SparkSession spark, Path modelDir, int n, int slots) throws Exception {
+  /** @param partitions of the cached input (4 per task slot unless --partitions says otherwise) */
+  static void score(SparkSession spark, Path modelDir, int n, int slots, int partitions) throws Exception {
     RewardModel m = PalApi.create().load(modelDir, PalApi.LoadOptions.vectors());
     int users = m.users().size();
     double[][] w = new double[n][];
@@ -196,7 +198,7 @@ public final class SparkBench {
 
     StructType schema = new StructType().add("id", DataTypes.LongType).add("user_id", DataTypes.StringType)
         .add("prompt", DataTypes.createArrayType(DataTypes.FloatType, false)).add("response", DataTypes.createArrayType(DataTypes.FloatType, false));
-    Dataset<Row> rows = spark.range(0, n, 1, 4 * slots).mapPartitions((MapPartitionsFunction<Long, Row>) it -> new Iterator<>() {
+    Dataset<Row> rows = spark.range(0, n, 1, partitions).mapPartitions((MapPartitionsFunction<Long, Row>) it -> new Iterator<>() {
       public boolean hasNext() { return it.hasNext(); }
       public Row next() {
         long i = it.next();
@@ -209,7 +211,7 @@ public final class SparkBench {
     double read = median("Spark, reading the cached rows", () -> rows.agg(functions.sum("id"), functions.sum(functions.length(functions.col("user_id"))),
         functions.sum(functions.size(functions.col("prompt"))), functions.sum(functions.size(functions.col("response")))).first());
     double s = median("Spark local[" + slots + "]", () -> agg[0] = PalSpark.on(spark).score(rows, modelDir).agg(functions.sum("reward"), functions.count("reward")).first());
-    report("score (vectors, " + DIM + "-d prompt and response, PAL-B K=4)", n, "rows", one, two, slots, s);
+    report("score (vectors, " + DIM + "-d prompt and response, PAL-B K=4; input cached in " + partitions + " partitions)", n, "rows", one, two, slots, s);
     System.out.printf(java.util.Locale.ROOT, "  Spark reading the cached input alone: %.2f s%n", read);
     System.out.printf(java.util.Locale.ROOT, "  check: reward sums %.6f (API) and %.6f (Spark), %d rows%n", sum[0], agg[0].getDouble(0), agg[0].getLong(1));
     rows.unpersist();

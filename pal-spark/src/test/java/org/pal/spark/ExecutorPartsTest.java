@@ -3,6 +3,7 @@ package org.pal.spark;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -15,6 +16,7 @@ import java.util.function.Function;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.pal.core.PalException;
+import org.pal.core.config.Json;
 
 /** The pieces executors use, without a Spark job: image bytes, the shipped archive, the telemetry guard. */
 class ExecutorPartsTest {
@@ -42,6 +44,21 @@ class ExecutorPartsTest {
           .isInstanceOf(PalException.class).hasMessageContaining("image bytes").hasMessageContaining(b.length + " bytes")
           .hasMessageContaining("not a PNG, JPEG, GIF or BMP");
     }
+  }
+
+  @Test
+  void anExecutorsEncoderRunsOnItsTasksCpusUnlessItsConfigSetsThreads() {
+    JsonNode added = Json.parse(ExecutorResources.perCaller("{\"type\": \"onnx-sentence\", \"batchSize\": 16}", 3));
+    assertThat(added.path("threads").asInt()).isEqualTo(3);
+    assertThat(added.path("batchSize").asInt()).isEqualTo(16);
+    assertThat(added.path("type").asText()).isEqualTo("onnx-sentence");
+    assertThat(added.size()).isEqualTo(3);
+    String given = "{\"type\": \"onnx-sentence\", \"threads\": 2}";
+    assertThat(ExecutorResources.perCaller(given, 3)).isEqualTo(given);
+    String noThreads = "{\"type\": \"spark-words\", \"dim\": 8}"; // its spec has no threads field: left as it is
+    assertThat(ExecutorResources.perCaller(noThreads, 3)).isEqualTo(noThreads);
+    assertThatThrownBy(() -> ExecutorResources.perCaller("{\"type\": \"no-such-encoder\"}", 1)).hasMessageContaining("no-such-encoder")
+        .hasMessageContaining("unknown");
   }
 
   @Test

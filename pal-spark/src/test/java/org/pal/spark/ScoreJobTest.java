@@ -109,6 +109,125 @@ class ScoreJobTest {
     }
   }
 
+  /** The bench's schema: arrays of floats that cannot hold nulls, which the task reads in place. */
+  static final StructType DENSE = new StructType()
+      .add("id", DataTypes.LongType)
+      .add("user_id", DataTypes.StringType)
+      .add("prompt", DataTypes.createArrayType(DataTypes.FloatType, false))
+      .add("response", DataTypes.createArrayType(DataTypes.FloatType, false));
+
+  /** Rows for the batch tests: row 37 has a NaN in its response and row 150 a response one short; both are skipped. */
+  static List<Row> denseRows(int n) {
+    Random r = new Random(17);
+    List<Row> rows = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      float[] x = random(r, i == 150 ? local.itemDim() - 1 : local.itemDim());
+      if (i == 37) x[5] = Float.NaN;
+      rows.add(RowFactory.create((long) i, local.users().get(i % local.users().size()), random(r, local.promptDim()), x));
+    }
+    return rows;
+  }
+
+  /**
+   * The API's rewards for {@code rows} scored as a task scores them: partition by partition (the
+   * slices {@code parallelize} makes), in batches of {@code batch} input rows less their bad rows,
+   * by the model the executor (this JVM, in local mode) scores with. A float reward can move by an
+   * ulp with the rows BLAS multiplies together, so bit-for-bit needs the same batches.
+   */
+  static double[] apiRewardsInTaskBatches(List<Row> rows, int partitions, int batch) {
+    RewardModel local = ExecutorResources.model(ModelShipment.read(model), true);
+    double[] out = new double[rows.size()];
+    java.util.Arrays.fill(out, Double.NaN);
+    for (int part = 0; part < partitions; part++) {
+      int start = (int) ((long) part * rows.size() / partitions), end = (int) ((long) (part + 1) * rows.size() / partitions);
+      for (int from = start; from < end; from += batch) {
+        List<Integer> ok = new ArrayList<>();
+        for (int i = from; i < Math.min(end, from + batch); i++) if (i != 37 && i != 150) ok.add(i);
+        double[][] w = new double[ok.size()][];
+        float[][] p = new float[ok.size()][], x = new float[ok.size()][];
+        for (int j = 0; j < ok.size(); j++) {
+          Row row = rows.get(ok.get(j));
+          w[j] = local.weights(User.id(row.getString(1)));
+          p[j] = (float[]) row.get(2);
+          x[j] = (float[]) row.get(3);
+        }
+        double[] u = local.rewards(w, p, x);
+        for (int j = 0; j < ok.size(); j++) out[ok.get(j)] = u[j];
+      }
+    }
+    return out;
+  }
+
+  @Test
+  void batchesReadInPlaceGiveTheApisRewardsBitForBitAndSkipBadRows() {
+    int n = 500, partitions = 3, batch = 16; // many batches per partition, the last one short
+    List<Row> rows = denseRows(n);
+    PalSpark pal = PalSpark.on(spark).skipInvalid(true).batchSize(batch);
+    long before = PalSpark.VectorScoreTask.SCORED.get();
+    // sorted here: orderBy would run the job twice (its sampling pass too) and count each bad row twice
+    List<Row> out = new ArrayList<>(pal.score(frame(rows, DENSE, partitions), model).collectAsList());
+    out.sort(java.util.Comparator.comparingLong(o -> o.getLong(0)));
+    assertThat(PalSpark.VectorScoreTask.SCORED.get() - before).as("the internal-row path was taken").isGreaterThanOrEqualTo(n - 2);
+    double[] expected = apiRewardsInTaskBatches(rows, partitions, batch);
+    assertThat(out).hasSize(n - 2);
+    assertThat(pal.skippedRows()).isEqualTo(2);
+    assertThat(pal.problems()).anySatisfy(m -> assertThat(m).contains("response[5] = NaN"));
+    assertThat(pal.problems()).anySatisfy(m -> assertThat(m).contains("response length = " + (local.itemDim() - 1)));
+    for (Row o : out) {
+      int i = (int) o.getLong(0);
+      Row in = rows.get(i);
+      assertThat(o.getString(1)).isEqualTo(in.getString(1));
+      // the held rows come back whole: their vectors are the input's
+      assertThat(o.getList(2)).as("prompt of row %d", i).containsExactlyElementsOf(floats((float[]) in.get(2)));
+      assertThat(o.getList(3)).as("response of row %d", i).containsExactlyElementsOf(floats((float[]) in.get(3)));
+      assertThat(o.getDouble(4)).as("row %d", i).isEqualTo(expected[i]);
+    }
+  }
+
+  @Test
+  void theTaskHoldsRowsOfAnyKindAcrossBatchesAndGivesTheApisRewardsBitForBit() {
+    int n = 200, batch = 7;
+    List<Row> rows = denseRows(n); // rows 37 and 150 are bad
+    org.apache.spark.sql.catalyst.expressions.UnsafeProjection unsafe = org.apache.spark.sql.catalyst.expressions.UnsafeProjection.create(DENSE);
+    List<org.apache.spark.sql.catalyst.InternalRow> in = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      Row r = rows.get(i);
+      org.apache.spark.sql.catalyst.InternalRow g = new org.apache.spark.sql.catalyst.expressions.GenericInternalRow(new Object[] {r.getLong(0),
+          org.apache.spark.unsafe.types.UTF8String.fromString(r.getString(1)), new org.apache.spark.sql.catalyst.util.GenericArrayData(floats((float[]) r.get(2)).toArray()),
+          new org.apache.spark.sql.catalyst.util.GenericArrayData(floats((float[]) r.get(3)).toArray())});
+      // every third row a generic row (copied when held), the others Spark's unsafe rows (held in the task's buffer)
+      in.add(i % 3 == 0 ? g : unsafe.apply(g).copy());
+    }
+    BadRows bad = new BadRows(true, spark.sparkContext().longAccumulator(), spark.sparkContext().collectionAccumulator());
+    int fields = DENSE.length();
+    PalSpark.VectorScoreTask task = new PalSpark.VectorScoreTask(JavaSparkContext.fromSparkContext(spark.sparkContext()).broadcast(ModelShipment.read(model)),
+        fields, 1, -1, null, 2, (org.apache.spark.sql.types.ArrayType) DENSE.fields()[2].dataType(), 3,
+        (org.apache.spark.sql.types.ArrayType) DENSE.fields()[3].dataType(), false, batch, bad, -1, null);
+    java.util.Iterator<org.apache.spark.sql.catalyst.InternalRow> it = task.call(in.iterator());
+    double[] expected = apiRewardsInTaskBatches(rows, 1, batch);
+    int seen = 0;
+    while (it.hasNext()) {
+      org.apache.spark.sql.catalyst.InternalRow o = it.next(); // a reused row: read before asking for the next
+      assertThat(o.numFields()).isEqualTo(fields + 1);
+      int i = (int) o.getLong(0);
+      assertThat(i).as("input order").isGreaterThanOrEqualTo(seen);
+      assertThat(o.getUTF8String(1).toString()).isEqualTo(rows.get(i).getString(1));
+      assertThat(o.getArray(3).toFloatArray()).as("response of row %d", i).isEqualTo((float[]) rows.get(i).get(3));
+      assertThat(o.getDouble(fields)).as("row %d", i).isEqualTo(expected[i]);
+      seen = i + 1;
+      if (i != 37 && i != 150) continue;
+      throw new AssertionError("bad row " + i + " came out");
+    }
+    assertThat(seen).isEqualTo(n);
+    assertThat(bad.skipped()).isEqualTo(2);
+  }
+
+  static List<Float> floats(float[] v) {
+    List<Float> l = new ArrayList<>(v.length);
+    for (float f : v) l.add(f);
+    return l;
+  }
+
   @Test
   void textRowsGoThroughTheRecordedEncoderAsOnOneMachine() {
     StructType schema = new StructType().add("user_id", DataTypes.StringType).add("prompt", DataTypes.StringType).add("response", DataTypes.StringType);
