@@ -92,7 +92,7 @@ class EnrolLatentsTest {
         double[] before = fast.params().flatValue().toDoubleArray();
         for (int threads : new int[] {1, 3}) {
           // batches of 7 over 10 training pairs per user: several steps an epoch, shards of unequal size
-          AdaptSpec spec = new AdaptSpec(30, 0.1, 0.25, 8, 7);
+          AdaptSpec spec = new AdaptSpec(20, 0.1, 0.25, 8, 7);
           double[] got = Adapter.enrol(fast, split.data(), fs.adaptTrain(), fs.adaptValidation(), row, fs.users().length, spec, 9, threads)
               .flatValue().toDoubleArray();
           double[] expected = Adapter.enrol(general, split.data(), fs.adaptTrain(), fs.adaptValidation(), row, fs.users().length, spec, 9, threads)
