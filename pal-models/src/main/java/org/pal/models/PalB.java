@@ -113,11 +113,28 @@ public final class PalB implements ModelVariant, org.pal.core.spi.FactorizedVari
 
   @Override
   public Var idealLatents(Tape tape, Var weights, Var prompts) {
+    return ideal(tape, weights, contextLatents(tape, prompts), false);
+  }
+
+  /** The K prototype functions of the prompts, g_k(c) (evaluation mode). */
+  @Override
+  public Var[] contextLatents(Tape tape, Var prompts) {
     if (prompts == null) throw PalException.userInput("pal-b needs a prompt for every comparison; this batch has none");
+    Var[] gs = new Var[k];
+    for (int i = 0; i < k; i++) gs[i] = g.get(i).apply(tape, prompts, null);
+    return gs;
+  }
+
+  /** As {@link #utilities} forms it: every g_k scaled by its weight, K = 1 included, so that a fit records the same operations. */
+  @Override
+  public Var idealFromContext(Tape tape, Var weights, Var[] context) {
+    return ideal(tape, weights, context, true);
+  }
+
+  private Var ideal(Tape tape, Var weights, Var[] gs, boolean scaleSingle) {
     Var z = null;
     for (int i = 0; i < k; i++) {
-      Var gi = g.get(i).apply(tape, prompts, null);
-      Var term = k == 1 ? gi : tape.scaleRows(gi, tape.column(weights, i));
+      Var term = k == 1 && !scaleSingle ? gs[i] : tape.scaleRows(gs[i], tape.column(weights, i));
       z = z == null ? term : tape.add(z, term);
     }
     return tape.l2NormalizeRows(z);

@@ -3,6 +3,7 @@ package org.pal.core.eval;
 import java.util.Random;
 import org.pal.core.PalException;
 import org.pal.core.data.PreferenceDataset;
+import org.pal.core.model.PairLatents;
 import org.pal.core.model.PalModel;
 import org.pal.core.tensor.Param;
 import org.pal.core.tensor.ParamStore;
@@ -52,6 +53,11 @@ public final class Adapter {
     int shards = Math.max(1, Math.min(threads, spec.batchSize()));
     try (Threads.Scope kernels = shards > 1 ? Threads.singleThreadedKernels() : null) {
       Adam adam = new Adam(table, g -> new GroupSpec(spec.lr(), 0.0));
+      // the frozen model maps each pair's items and prompts once, not in every epoch (a variant that
+      // does not factorize maps them in every step, through its utilities)
+      PairLatents latents = PairLatents.of(model, data, train, validation);
+      DataParallel.ShardLoss loss = latents != null ? (t, idx, lo, hi, s) -> latents.loss(t, idx, lo, hi, row, users)
+          : DataParallel.gathered(model, data, row, users, s -> null);
       try (DataParallel workers = new DataParallel(table, shards)) {
         table.zeroGrad(); // Adam.step leaves them zeroed from here on
         int[] order = train.clone();
@@ -63,10 +69,10 @@ public final class Adapter {
           Trainer.shuffle(order, new Random(Trainer.mix(seed, epoch, 7)));
           for (int from = 0; from < order.length; from += spec.batchSize()) {
             int to = Math.min(order.length, from + spec.batchSize());
-            workers.lossAndGradient(model, data, order, from, to, row, users, s -> null);
+            workers.lossAndGradient(order, from, to, loss);
             workers.step(adam);
           }
-          double vl = workers.loss(model, data, selection, 0, selection.length, row, users);
+          double vl = workers.loss(selection, 0, selection.length, loss);
           if (vl < bestLoss - 1e-9) {
             bestLoss = vl;
             best = table.flatValue().toDoubleArray();

@@ -106,7 +106,12 @@ public final class PalModel {
   }
 
   public Var loss(Tape tape, Var margins, Batch batch) {
-    return loss.loss(tape, margins, tape.constant(batch.labels()), link);
+    return loss(tape, margins, batch.labels());
+  }
+
+  /** The loss of margins against labels (n x 1, +1 when the left item won). */
+  public Var loss(Tape tape, Var margins, Mat labels) {
+    return loss.loss(tape, margins, tape.constant(labels), link);
   }
 
   /** Simplex weights of every row of a logit table, evaluation mode. */

@@ -17,6 +17,25 @@ public interface FactorizedVariant {
   /** Ideal points, one row per context; {@code prompts} row-aligned with {@code weights}, or null. */
   Var idealLatents(Tape tape, Var weights, Var prompts);
 
+  /**
+   * The part of the ideal points that does not depend on the weights, for contexts {@code prompts}
+   * (row-aligned; null without prompts): what {@link #idealFromContext} combines with weights. A fit
+   * that learns only users' weights (enrolment) computes it once per comparison instead of every
+   * step. By default the prompts themselves.
+   */
+  default Var[] contextLatents(Tape tape, Var prompts) {
+    return prompts == null ? new Var[0] : new Var[] {prompts};
+  }
+
+  /**
+   * Ideal points from weights and {@link #contextLatents} rows, as {@link ModelVariant#utilities}
+   * forms them (in the same operations, so that a fit on precomputed latents gives the fit through
+   * utilities bit for bit). By default {@link #idealLatents} of the context's prompts.
+   */
+  default Var idealFromContext(Tape tape, Var weights, Var[] context) {
+    return idealLatents(tape, weights, context.length == 0 ? null : context[0]);
+  }
+
   /** False when item latents ignore the prompt (PAL-B), so callers need not gather prompt rows per item. */
   default boolean itemsUsePrompts() {
     return true;

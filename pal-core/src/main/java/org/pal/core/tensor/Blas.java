@@ -1,10 +1,7 @@
 package org.pal.core.tensor;
 
-import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import org.bytedeco.javacpp.DoublePointer;
 import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.Pointer;
@@ -19,7 +16,7 @@ import org.bytedeco.openblas.global.openblas;
  */
 final class Blas {
   private final boolean single;
-  private final Map<Integer, ArrayDeque<Pointer>> pool = new HashMap<>();
+  private final ShapePool<Pointer> pool = new ShapePool<>();
   private final List<Pointer> inUse = new ArrayList<>();
 
   Blas(boolean single) {
@@ -41,8 +38,8 @@ final class Blas {
    */
   Pointer buffer(int size) {
     int cap = size <= 1 ? 1 : Integer.highestOneBit(size - 1) << 1;
-    ArrayDeque<Pointer> q = pool.get(cap);
-    Pointer p = q == null || q.isEmpty() ? (single ? new FloatPointer(cap) : new DoublePointer(cap)) : q.pop();
+    Pointer p = pool.take(cap);
+    if (p == null) p = single ? new FloatPointer(cap) : new DoublePointer(cap);
     inUse.add(p);
     return p;
   }
@@ -70,7 +67,7 @@ final class Blas {
   }
 
   void release() {
-    for (Pointer p : inUse) pool.computeIfAbsent((int) p.limit(), k -> new ArrayDeque<>()).push(p);
+    for (Pointer p : inUse) pool.give(p.limit(), p);
     inUse.clear();
   }
 }

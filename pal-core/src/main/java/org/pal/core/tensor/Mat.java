@@ -124,6 +124,13 @@ public final class Mat {
     }
   }
 
+  /** Copies row {@code srcRow} of {@code src} (same width and type) into row {@code dstRow}. */
+  public void putRow(int dstRow, Mat src, int srcRow) {
+    if (src.cols != cols) throw PalException.internal("putRow: " + src.cols + " columns into " + cols);
+    if (f != null) System.arraycopy(src.f, src.off + srcRow * cols, f, off + dstRow * cols, cols);
+    else System.arraycopy(src.d, src.off + srcRow * cols, d, off + dstRow * cols, cols);
+  }
+
   public double[] toDoubleArray() {
     return toDoubleArray(new double[size()]);
   }

@@ -1,10 +1,7 @@
 package org.pal.core.tensor;
 
-import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Random;
 import java.util.function.DoubleUnaryOperator;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -24,7 +21,7 @@ public final class Tape {
   private final DataType dtype;
   private final List<Runnable> backs = new ArrayList<>();
   private final List<Mat> inUse = new ArrayList<>();
-  private final Map<Long, ArrayDeque<Mat>> pool = new HashMap<>();
+  private final ShapePool<Mat> pool = new ShapePool<>();
   private final Blas blas;
   /** Where parameter gradients go instead of their store's buffer (a data-parallel worker), or null. */
   private GradBuffer grads;
@@ -114,7 +111,7 @@ public final class Tape {
   /** Forgets the recorded ops and returns every intermediate matrix to the pool. */
   public void reset() {
     backs.clear();
-    for (Mat m : inUse) pool.computeIfAbsent(key(m.rows, m.cols), k -> new ArrayDeque<>()).push(m);
+    for (Mat m : inUse) pool.give(key(m.rows, m.cols), m);
     inUse.clear();
     blas.release();
   }
@@ -136,8 +133,8 @@ public final class Tape {
 
   /** A pooled matrix with unspecified contents, valid until {@link #reset}. */
   public Mat alloc(int rows, int cols) {
-    ArrayDeque<Mat> q = pool.get(key(rows, cols));
-    Mat m = (q == null || q.isEmpty()) ? Mat.zeros(dtype, rows, cols) : q.pop();
+    Mat m = pool.take(key(rows, cols));
+    if (m == null) m = Mat.zeros(dtype, rows, cols);
     inUse.add(m);
     return m;
   }

@@ -94,6 +94,20 @@ public final class DataParallel implements AutoCloseable {
     return from + (int) ((long) (to - from) * s / shards);
   }
 
+  /** The mean loss of pairs {@code idx[lo..hi)} on a worker's tape (shard {@code shard}): what a step differentiates. */
+  @FunctionalInterface
+  public interface ShardLoss {
+    Var loss(Tape tape, int[] idx, int lo, int hi, int shard);
+  }
+
+  /** The model's loss on pairs gathered from {@code data}, each shard with its own noise (dropout, Gumbel noise; null for none). */
+  public static ShardLoss gathered(PalModel model, PreferenceDataset data, int[] userRow, Param table, IntFunction<Random> noise) {
+    return (tape, idx, lo, hi, s) -> {
+      Batch b = Batch.gather(tape, data, idx, lo, hi, userRow);
+      return model.loss(tape, model.margins(tape, b, table, noise.apply(s)), b);
+    };
+  }
+
   /**
    * Loss of pairs {@code idx[from..to)} (the mean over them) and its gradient: the store's gradient
    * holds worker 0's part, {@link #addends()} the others' until the optimizer folds them in.
@@ -102,6 +116,11 @@ public final class DataParallel implements AutoCloseable {
    */
   public double lossAndGradient(PalModel model, PreferenceDataset data, int[] idx, int from, int to, int[] userRow,
                                 Param table, IntFunction<Random> noise) {
+    return lossAndGradient(idx, from, to, gathered(model, data, userRow, table, noise));
+  }
+
+  /** The same with the loss of a shard given. */
+  public double lossAndGradient(int[] idx, int from, int to, ShardLoss shardLoss) {
     int n = to - from;
     shared.nextStep(); // the optimizer changed the weights since the last copy
     Workers.shared().run(shards, s -> {
@@ -112,8 +131,7 @@ public final class DataParallel implements AutoCloseable {
       tape.reset();
       tape.shareWeights(shared);
       try {
-        Batch b = Batch.gather(tape, data, idx, lo, hi, userRow);
-        Var loss = model.loss(tape, model.margins(tape, b, table, noise.apply(s)), b);
+        Var loss = shardLoss.loss(tape, idx, lo, hi, s);
         double w = (double) (hi - lo) / n;
         tape.backward(loss, w);
         losses[s] = w * loss.scalar();
@@ -128,6 +146,11 @@ public final class DataParallel implements AutoCloseable {
 
   /** Mean loss of pairs {@code idx[from..to)} without gradients (evaluation mode: no noise); leaves the tapes reset. */
   public double loss(PalModel model, PreferenceDataset data, int[] idx, int from, int to, int[] userRow, Param table) {
+    return loss(idx, from, to, gathered(model, data, userRow, table, s -> null));
+  }
+
+  /** The same with the loss of a shard given (it must add no noise). */
+  public double loss(int[] idx, int from, int to, ShardLoss shardLoss) {
     int n = to - from;
     shared.nextStep();
     Workers.shared().run(shards, s -> {
@@ -139,8 +162,7 @@ public final class DataParallel implements AutoCloseable {
       tape.noGrad(true);
       tape.shareWeights(shared);
       try {
-        Batch b = Batch.gather(tape, data, idx, lo, hi, userRow);
-        losses[s] = (double) (hi - lo) / n * model.loss(tape, model.margins(tape, b, table, null), b).scalar();
+        losses[s] = (double) (hi - lo) / n * shardLoss.loss(tape, idx, lo, hi, s).scalar();
       } finally {
         tape.shareWeights(null);
         tape.noGrad(false);
