@@ -120,7 +120,7 @@ class SparkBenchTest {
     SparkBench.warmups = 1;
     SparkBench.runs = 1;
     Path model = model();
-    String text = out(() -> SparkBench.score(SparkTests.spark(), model, 3000, 2));
+    String text = out(() -> SparkBench.run(SparkTests.spark(), "score", SparkBench.options(new String[] {"score", "--rows", "3000"}), 2, () -> model));
     List<String> g = groups(text, "check: reward sums (\\S+) \\(API\\) and (\\S+) \\(Spark\\), (\\d+) rows");
     assertThat(Double.parseDouble(g.get(0))).isNotZero().isCloseTo(Double.parseDouble(g.get(1)), within(1e-6 * (1 + Math.abs(Double.parseDouble(g.get(0))))));
     assertThat(g.get(2)).isEqualTo("3000");
@@ -131,7 +131,7 @@ class SparkBenchTest {
   @Test
   void enrolBenchFitsTheSameUsersOnBothSidesAndTimesOneSideWhenAsked() throws Exception {
     Path model = model();
-    String both = out(() -> SparkBench.enrol(SparkTests.spark(), model, 24, 20, 2, "both"));
+    String both = out(() -> SparkBench.run(SparkTests.spark(), "enrol", SparkBench.options(new String[] {"enrol", "--users", "24", "--comparisons", "20"}), 2, () -> model));
     List<String> api = groups(both, "validation accuracies sum to (\\S+) \\(API, (\\d+) users\\)");
     List<String> spark = groups(both, "validation accuracies sum to (\\S+) \\(Spark, (\\d+) users\\)");
     assertThat(api.get(1)).isEqualTo("24");
@@ -140,10 +140,35 @@ class SparkBenchTest {
     assertThat(both).contains("enrol (20 vector comparisons per user, each user fitted alone): 24 users").contains("API, 2 threads");
     assertThat(Threads.workers()).as("the API side gives its threads back").isEqualTo(1);
 
-    String apiOnly = out(() -> SparkBench.enrol(SparkTests.spark(), model, 6, 20, 2, "api"));
+    String apiOnly = out(() -> SparkBench.run(SparkTests.spark(), "enrol", SparkBench.options(new String[] {"enrol", "--users", "6", "--side", "api"}), 2, () -> model));
     assertThat(apiOnly).contains("(API, 6 users)").doesNotContain("Spark");
-    String sparkOnly = out(() -> SparkBench.enrol(SparkTests.spark(), model, 6, 20, 2, "spark"));
+    String sparkOnly = out(() -> SparkBench.run(SparkTests.spark(), "enrol", SparkBench.options(new String[] {"enrol", "--users", "6", "--side", "spark"}), 2, () -> model));
     assertThat(sparkOnly).contains("(Spark, 6 users)").doesNotContain("API");
+  }
+
+  @Test
+  void argumentsAreNameValuePairsAfterTheJobAndLocalMastersGiveTheirSlots() throws Exception {
+    assertThat(SparkBench.options(new String[] {"enrol", "--users", "50", "--side", "api", "--runs"}))
+        .containsExactly(java.util.Map.entry("users", "50"), java.util.Map.entry("side", "api"));
+    assertThat(SparkBench.options(new String[] {"score", "rows", "7"})).containsExactly(java.util.Map.entry("rows", "7"));
+    assertThat(SparkBench.options(new String[] {"score"})).isEmpty();
+    assertThat(SparkBench.options(new String[0])).isEmpty();
+    assertThat(SparkBench.slots("local[3]")).isEqualTo(3);
+    assertThat(SparkBench.slots("local[12]")).isEqualTo(12);
+    assertThat(SparkBench.slots("local[*]")).isEqualTo(Runtime.getRuntime().availableProcessors());
+    assertThat(SparkBench.slots("spark://host:7077")).isEqualTo(Runtime.getRuntime().availableProcessors());
+
+    java.io.PrintStream saved = System.err;
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+    try {
+      SparkBench.run(SparkTests.spark(), "help", java.util.Map.of(), 2, () -> {
+        throw new AssertionError("no job: no model");
+      });
+    } finally {
+      System.setErr(saved);
+    }
+    assertThat(err.toString(StandardCharsets.UTF_8)).startsWith("usage: SparkBench score|enrol|embed");
   }
 
   /** Rows i of both sides come from i's own seed, so a partition makes the same rows as the driver. */
@@ -165,7 +190,9 @@ class SparkBenchTest {
 
   @Test
   void embedBenchEmbedsEveryText() throws Exception {
-    String text = out(() -> SparkBench.embed(SparkTests.spark(), 300, 2));
+    String text = out(() -> SparkBench.run(SparkTests.spark(), "embed", SparkBench.options(new String[] {"embed", "--texts", "300"}), 2, () -> {
+      throw new AssertionError("the embed bench needs no model");
+    }));
     assertThat(text).contains("embed (default all-MiniLM-L6-v2, ONNX Runtime's own threads): 300 texts").contains("check: 300 rows embedded by Spark");
     assertThat(groups(text, "Spark local\\[2]: .*\\((\\d+)% of 1 thread\\)")).hasSize(1);
   }
