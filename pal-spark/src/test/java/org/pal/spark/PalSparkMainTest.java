@@ -129,4 +129,63 @@ class PalSparkMainTest {
     assertThat(rc[0]).as("not a PAL problem: exit 1").isEqualTo(1);
     assertThat(missing).startsWith("pal-spark: ").contains("none.parquet");
   }
+
+  /** What body prints on System.out. */
+  static String stdout(Runnable body) {
+    java.io.PrintStream saved = System.out;
+    java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+    System.setOut(new java.io.PrintStream(bytes, true, java.nio.charset.StandardCharsets.UTF_8));
+    try {
+      body.run();
+    } finally {
+      System.setOut(saved);
+    }
+    return bytes.toString(java.nio.charset.StandardCharsets.UTF_8);
+  }
+
+  @Test
+  void embedEnrolWithMergeAndPrepareRunFromFiles(@TempDir Path dir) throws Exception {
+    SparkSession spark = SparkTests.spark();
+    Path model = SparkTests.model();
+    Path enc = Files.writeString(dir.resolve("enc.json"), SparkTests.ENCODER);
+    Files.write(dir.resolve("texts.jsonl"), List.of("{\"id\": 1, \"text\": \"" + SparkTests.CATS[0] + "\"}", "{\"id\": 2, \"text\": \"" + SparkTests.DOGS[0] + "\"}"));
+    int[] rc = {-1};
+    String e = err(rc, "embed", "--input", dir.resolve("texts.jsonl").toString(), "--column", "text", "--encoder", enc.toString(),
+        "--out", dir.resolve("embedded").toString(), "--out-format", "json");
+    assertThat(rc[0]).as(e).isZero();
+    List<Row> vectors = spark.read().json(dir.resolve("embedded").toString()).orderBy("id").collectAsList();
+    assertThat(vectors).hasSize(2);
+    float[] cat = SparkTestPlugin.Words.words(SparkTests.CATS[0], 16);
+    List<Object> got = vectors.get(0).getList(vectors.get(0).fieldIndex("embedding"));
+    for (int j = 0; j < cat.length; j++) assertThat(((Number) got.get(j)).floatValue()).isEqualTo(cat[j]);
+    assertThat(err(rc, "embed", "--input", dir.resolve("texts.jsonl").toString(), "--column", "text", "--encoder", enc.toString(),
+        "--out", dir.resolve("csv").toString(), "--out-format", "csv")).contains("pal-spark: --out-format = csv: use parquet or json");
+    assertThat(rc[0]).isEqualTo(2);
+
+    List<String> cmp = new ArrayList<>();
+    for (int i = 0; i < 6; i++) {
+      cmp.add("{\"user_id\": \"cli-" + (i % 2) + "\", \"prompt\": \"" + SparkTests.PROMPTS[i % 3] + "\", \"chosen\": \"" + SparkTests.CATS[i]
+          + "\", \"rejected\": \"" + SparkTests.DOGS[i] + "\"}");
+    }
+    Files.write(dir.resolve("cmp.jsonl"), cmp);
+    String enrolled = err(rc, "enrol", "--input", dir.resolve("cmp.jsonl").toString(), "--model", model.toString(), "--out", dir.resolve("users").toString(),
+        "--merge-into", dir.resolve("merged").toString());
+    assertThat(rc[0]).as(enrolled).isZero();
+    assertThat(enrolled).contains("pal-spark: wrote " + dir.resolve("merged"));
+    assertThat(spark.read().parquet(dir.resolve("users").toString()).count()).isEqualTo(2);
+    try (RewardModel m = PalApi.create().load(dir.resolve("merged"))) {
+      assertThat(m.users()).contains("cli-0", "cli-1");
+    }
+    assertThat(PalSparkMain.run("enrol", "--input", dir.resolve("cmp.jsonl").toString(), "--model", model.toString(), "--out", dir.resolve("users-only").toString()))
+        .isZero();
+    assertThat(spark.read().parquet(dir.resolve("users-only").toString()).count()).isEqualTo(2);
+
+    Path pets = SparkTests.writePets(dir.resolve("pets.jsonl"), 12, 10, 7);
+    String printed = stdout(() -> assertThat(PalSparkMain.run("prepare", "--input", pets.toString(), "--encoder", enc.toString(), "--out", dir.resolve("ds").toString(),
+        "--seed", "3")).isZero());
+    var p = org.pal.core.config.Json.parse(printed.substring(printed.indexOf('{'), printed.lastIndexOf('}') + 1)); // what it prints: the Prepared record as JSON
+    assertThat(p.path("rows").asLong()).isEqualTo(120);
+    assertThat(p.path("users").asInt()).isEqualTo(12);
+    assertThat(dir.resolve("ds").resolve("dataset.json")).exists();
+  }
 }
