@@ -207,12 +207,18 @@ public final class SparkBench {
       }
       sum[0] = total;
     });
-    double two = median("API, " + slots + " threads", () -> parallel(slots, n, (from, to) -> {
-      for (int f = from; f < to; f += chunk) {
-        int t = Math.min(to, f + chunk);
-        m.rewards(java.util.Arrays.copyOfRange(w, f, t), java.util.Arrays.copyOfRange(p, f, t), java.util.Arrays.copyOfRange(x, f, t));
-      }
-    }));
+    java.util.concurrent.atomic.DoubleAdder threaded = new java.util.concurrent.atomic.DoubleAdder();
+    double two = median("API, " + slots + " threads", () -> {
+      threaded.reset();
+      parallel(slots, n, (from, to) -> {
+        double total = 0;
+        for (int f = from; f < to; f += chunk) {
+          int t = Math.min(to, f + chunk);
+          for (double v : m.rewards(java.util.Arrays.copyOfRange(w, f, t), java.util.Arrays.copyOfRange(p, f, t), java.util.Arrays.copyOfRange(x, f, t))) total += v;
+        }
+        threaded.add(total);
+      });
+    });
 
     StructType schema = new StructType().add("id", DataTypes.LongType).add("user_id", DataTypes.StringType)
         .add("prompt", DataTypes.createArrayType(DataTypes.FloatType, false)).add("response", DataTypes.createArrayType(DataTypes.FloatType, false));
@@ -231,7 +237,8 @@ public final class SparkBench {
     double s = median("Spark local[" + slots + "]", () -> agg[0] = PalSpark.on(spark).score(rows, modelDir).agg(functions.sum("reward"), functions.count("reward")).first());
     report("score (vectors, " + DIM + "-d prompt and response, PAL-B K=4)", n, "rows", one, two, slots, s);
     System.out.printf(java.util.Locale.ROOT, "  Spark reading the cached input alone: %.2f s%n", read);
-    System.out.printf(java.util.Locale.ROOT, "  check: reward sums %.6f (API) and %.6f (Spark), %d rows%n", sum[0], agg[0].getDouble(0), agg[0].getLong(1));
+    System.out.printf(java.util.Locale.ROOT, "  check: reward sums %.6f (API), %.6f (API, %d threads) and %.6f (Spark), %d rows%n", sum[0], threaded.sum(), slots,
+        agg[0].getDouble(0), agg[0].getLong(1));
     rows.unpersist();
   }
 
