@@ -316,17 +316,20 @@ public final class PalSpark {
     boolean prompts = manifest.path("promptDim").asInt() > 0;
     int iUser = Cells.indexOrMissing(schema, "user_id"), iWeights = Cells.indexOrMissing(schema, "weights");
     if (iUser < 0 && iWeights < 0) throw PalException.badInput("input columns", List.of(schema.fieldNames()), "rows to score need 'user_id' or 'weights'");
+    DataType weightsType = iWeights < 0 ? null : schema.fields()[iWeights].dataType();
+    if (weightsType != null && !(weightsType instanceof StringType || weightsType instanceof ArrayType w && w.elementType() instanceof org.apache.spark.sql.types.NumericType)) {
+      throw PalException.badInput("weights column type", weightsType.simpleString(), "give an array of numbers or text (a JSON array or comma-separated)");
+    }
     Cells.Kind response = Cells.kind(schema, "response", "score");
     Cells.Kind prompt = prompts ? Cells.kind(schema, "prompt", "score (the model conditions on prompts)") : null;
     if (response == Cells.Kind.BYTES || prompt == Cells.Kind.BYTES) throw PalException.badInput("score columns", "binary", "give image:PATH text or vectors");
     if (Cells.indexOrMissing(schema, REWARD) >= 0) throw PalException.badInput("input column", REWARD, "would be overwritten; rename it");
     boolean vectors = response == Cells.Kind.VECTOR && (prompt == null || prompt == Cells.Kind.VECTOR);
     if (vectors && internalRowScoring && spark instanceof org.apache.spark.sql.classic.SparkSession classic
-        && (iUser < 0 || schema.fields()[iUser].dataType() instanceof StringType)
-        && (iWeights < 0 || schema.fields()[iWeights].dataType() instanceof StringType || schema.fields()[iWeights].dataType() instanceof ArrayType)) {
+        && (iUser < 0 || schema.fields()[iUser].dataType() instanceof StringType)) {
       int iPrompt = prompts ? Cells.index(schema, "prompt", "score") : -1, iResponse = Cells.index(schema, "response", "score");
       int id = idIndex(schema);
-      VectorScoreTask task = new VectorScoreTask(broadcast(model), schema.length(), iUser, iWeights, iWeights < 0 ? null : schema.fields()[iWeights].dataType(),
+      VectorScoreTask task = new VectorScoreTask(broadcast(model), schema.length(), iUser, iWeights, weightsType,
           iPrompt, iPrompt < 0 ? null : (ArrayType) schema.fields()[iPrompt].dataType(), iResponse, (ArrayType) schema.fields()[iResponse].dataType(),
           zeroShotUnknown, batchSize, bad, id, id < 0 ? null : schema.fields()[id].dataType());
       // Spark's own rows in and out: no column is converted to a Java object and back, the vectors are one copy each
@@ -452,7 +455,6 @@ public final class PalSpark {
 
     private double[] rewards(RewardModel m, int from, int to, double[][] w, Object[] p, Object[] x) {
       int n = to - from;
-      if (n == 0) return new double[0];
       if (vectors) {
         float[][] pv = iPrompt < 0 ? null : new float[n][], xv = new float[n][];
         for (int i = 0; i < n; i++) {
@@ -691,6 +693,7 @@ public final class PalSpark {
     if (!prompts && hasPrompt) throw PalException.badInput("enrol column", "prompt", "this model was trained without prompts; drop the column");
     Cells.Kind a = Cells.kind(schema, chosenForm ? "chosen" : "left", "enrol"), b = Cells.kind(schema, chosenForm ? "rejected" : "right", "enrol");
     Cells.Kind pk = prompts ? Cells.kind(schema, "prompt", "enrol") : null;
+    if (a == Cells.Kind.BYTES || b == Cells.Kind.BYTES || pk == Cells.Kind.BYTES) throw PalException.badInput("enrol columns", "binary", "give image:PATH text or vectors");
     boolean vectors = a == Cells.Kind.VECTOR && b == Cells.Kind.VECTOR && (pk == null || pk == Cells.Kind.VECTOR);
     Dataset<Row> numbered = comparisons.withColumn(ROW, functions.monotonically_increasing_id());
     StructType ns = numbered.schema();

@@ -69,17 +69,18 @@ public final class PalSparkMain {
         pal = PalSpark.on(spark).skipInvalid(skipInvalid).batchSize(batchSize)
             .dataRoot(dataRoot != null ? dataRoot : java.nio.file.Files.isDirectory(in) ? in : in.getParent());
         if (idColumn != null) pal = pal.idColumn(idColumn);
-        int rc = run(read());
+        run(read());
         if (skipInvalid) {
           System.err.println("pal-spark: " + pal.skippedRows() + " rows skipped" + (pal.problems().isEmpty() ? "" : "; first: " + pal.problems()));
         }
-        return rc;
+        return 0;
       } finally {
         if (!existed) spark.stop();
       }
     }
 
-    abstract int run(Dataset<Row> in) throws Exception;
+    /** The job; a failure is reported by its exception (exit code 2 for bad input, else 1). */
+    abstract void run(Dataset<Row> in) throws Exception;
 
     Dataset<Row> read() {
       String f = format != null ? format : formatOf(input);
@@ -123,9 +124,8 @@ public final class PalSparkMain {
     @Option(names = "--encoder", description = "JSON embedder config file (default: the built-in all-MiniLM-L6-v2)") Path encoder;
 
     @Override
-    int run(Dataset<Row> in) {
+    void run(Dataset<Row> in) {
       write(pal.embed(in, column, encoder(encoder)));
-      return 0;
     }
   }
 
@@ -135,9 +135,8 @@ public final class PalSparkMain {
     @Option(names = "--zero-shot-unknown", description = "score users the model does not know with zero-shot weights") boolean zeroShot;
 
     @Override
-    int run(Dataset<Row> in) {
+    void run(Dataset<Row> in) {
       write(pal.zeroShotUnknown(zeroShot).score(in, model));
-      return 0;
     }
   }
 
@@ -148,17 +147,16 @@ public final class PalSparkMain {
     @Option(names = "--merge-into", description = "also write the model with these users added as a new archive here") Path mergeInto;
 
     @Override
-    int run(Dataset<Row> in) {
+    void run(Dataset<Row> in) {
       Dataset<Row> users = pal.enrol(in, model, update);
       if (mergeInto == null) {
         write(users);
-        return 0;
+        return;
       }
       users = users.persist(org.apache.spark.storage.StorageLevel.MEMORY_AND_DISK());
       write(users);
       pal.mergeEnrolled(users, model, mergeInto, update);
       System.err.println("pal-spark: wrote " + mergeInto);
-      return 0;
     }
   }
 
@@ -172,10 +170,9 @@ public final class PalSparkMain {
     @Option(names = "--test-share", defaultValue = "0.2") double test;
 
     @Override
-    int run(Dataset<Row> in) {
+    void run(Dataset<Row> in) {
       PalSpark.Prepared p = pal.prepare(in, out, encoder(encoder), new PalSpark.Splits(unseen, validation, test, seed));
       System.out.println(Json.write(p));
-      return 0;
     }
   }
 }

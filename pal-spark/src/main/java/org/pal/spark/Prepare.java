@@ -112,16 +112,16 @@ final class Prepare {
         // the single-machine reader's order of checks: user, prompt, left, right, label
         String u = null, p = null, l = null, r = null;
         try {
-          u = required(v, 0, where, "user_id");
-          p = hasPrompt ? required(v, 1, where, "prompt") : null;
-          l = required(v, 2, where, chosenForm ? "chosen" : "left");
-          r = required(v, 3, where, chosenForm ? "rejected" : "right");
-          int y = chosenForm ? 1 : RecordsDataset.parseLabel(v.isNullAt(4) ? null : v.getString(4), where);
+          u = required(v, 0, "user_id");
+          p = hasPrompt ? required(v, 1, "prompt") : null;
+          l = required(v, 2, chosenForm ? "chosen" : "left");
+          r = required(v, 3, chosenForm ? "rejected" : "right");
+          int y = chosenForm ? 1 : RecordsDataset.parseLabel(v.isNullAt(4) ? null : v.getString(4), "column");
           boolean swap = chosenForm && (row * 0x9E3779B97F4A7C15L >>> 63) == 1; // as the records reader: no position signal
           outRows.add(new Rec(row, u, p, l, r, (byte) (swap ? -1 : y), swap, true));
         } catch (RuntimeException e) {
           bad.handle(where, e);
-          if (p != null || l != null) outRows.add(new Rec(row, null, p, l, r, (byte) 0, false, false));
+          outRows.add(new Rec(row, null, p, l, r, (byte) 0, false, false)); // the values it read (any) keep their place
         }
       }
       return outRows.iterator();
@@ -148,9 +148,9 @@ final class Prepare {
       JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
       Broadcast<Map<String, Integer>> ui = jsc.broadcast(index(users)), ii = jsc.broadcast(index(items));
       Broadcast<Map<String, Integer>> pi = hasPrompt ? jsc.broadcast(index(prompts)) : null;
-      List<long[]> pairs = new ArrayList<>(recs.map(r -> new long[] {r.row(), ui.value().get(r.user()), pi == null ? -1 : pi.value().get(r.prompt()),
-          ii.value().get(r.left()), ii.value().get(r.right()), r.label()}).collect());
-      pairs.sort(Comparator.comparingLong(a -> a[0]));
+      // collect keeps the partitions' order, which zipWithIndex numbered: the pairs come in row order
+      List<long[]> pairs = recs.map(r -> new long[] {r.row(), ui.value().get(r.user()), pi == null ? -1 : pi.value().get(r.prompt()),
+          ii.value().get(r.left()), ii.value().get(r.right()), r.label()}).collect();
       int n = pairs.size();
       int[] user = new int[n], prompt = new int[n], left = new int[n], right = new int[n];
       byte[] label = new byte[n];
@@ -170,9 +170,10 @@ final class Prepare {
     }
   }
 
-  private static String required(Row v, int i, String where, String field) {
+  /** A required value; the row's name is added where the problem is handled. */
+  private static String required(Row v, int i, String field) {
     String s = v.isNullAt(i) ? null : v.getString(i);
-    if (s == null || s.isBlank()) throw PalException.badInput(where + " " + field, s == null ? "missing" : "\"\"", "every record needs " + field);
+    if (s == null || s.isBlank()) throw PalException.badInput(field, s == null ? "missing" : "\"\"", "every record needs " + field);
     return s;
   }
 
@@ -200,7 +201,7 @@ final class Prepare {
   }
 
   private static Map<String, Integer> index(List<String> values) {
-    Map<String, Integer> m = new HashMap<>(values.size() * 2);
+    Map<String, Integer> m = new HashMap<>();
     for (int i = 0; i < values.size(); i++) m.put(values.get(i), i);
     return m;
   }

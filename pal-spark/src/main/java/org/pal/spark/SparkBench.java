@@ -59,29 +59,49 @@ public final class SparkBench {
   private SparkBench() {}
 
   public static void main(String[] args) throws Exception {
-    Map<String, String> o = new LinkedHashMap<>();
-    for (int i = 1; i + 1 < args.length; i += 2) o.put(args[i].replaceFirst("^--", ""), args[i + 1]);
+    Map<String, String> o = options(args);
     String what = args.length == 0 ? "help" : args[0];
     String master = o.getOrDefault("master", "local[2]");
-    int slots = master.matches("local\\[\\d+]") ? Integer.parseInt(master.replaceAll("\\D", "")) : Runtime.getRuntime().availableProcessors();
+    int slots = slots(master);
     runs = Integer.parseInt(o.getOrDefault("runs", "5"));
     warmups = Integer.parseInt(o.getOrDefault("warmups", "3"));
     PalApi.useThreads(1); // the baselines are one thread (or an explicit pool); Spark's executors run one worker per task
     SparkSession spark = PalSpark.sessionBuilder("pal-spark bench " + what).master(master).config("spark.ui.enabled", "false")
         .config("spark.sql.shuffle.partitions", String.valueOf(4 * slots)).getOrCreate();
     try {
-      Path model = model(Files.createTempDirectory("pal-bench-"));
-      switch (what) {
-        case "score" -> score(spark, model, Integer.parseInt(o.getOrDefault("rows", "1000000")), slots,
-            Integer.parseInt(o.getOrDefault("partitions", String.valueOf(4 * slots))));
-        case "enrol" -> enrol(spark, model, Integer.parseInt(o.getOrDefault("users", "10000")), Integer.parseInt(o.getOrDefault("comparisons", "20")), slots,
-            o.getOrDefault("side", "both"));
-        case "embed" -> embed(spark, Integer.parseInt(o.getOrDefault("texts", "20000")), slots);
-        default -> System.err.println("usage: SparkBench score|enrol|embed [--rows N --partitions P] [--users N --comparisons C --side api|spark|both] [--texts N] [--master M] [--runs R] [--warmups W]");
-      }
+      run(spark, what, o, slots, () -> model(Files.createTempDirectory("pal-bench-")));
     } finally {
       spark.stop();
     }
+  }
+
+  /** A model directory, made when a job needs one. */
+  interface Model {
+    Path get() throws Exception;
+  }
+
+  /** Runs job {@code what} with options {@code o} on {@code spark}; an unknown job prints the usage. */
+  static void run(SparkSession spark, String what, Map<String, String> o, int slots, Model model) throws Exception {
+    switch (what) {
+      case "score" -> score(spark, model.get(), Integer.parseInt(o.getOrDefault("rows", "1000000")), slots,
+          Integer.parseInt(o.getOrDefault("partitions", String.valueOf(4 * slots))));
+      case "enrol" -> enrol(spark, model.get(), Integer.parseInt(o.getOrDefault("users", "10000")), Integer.parseInt(o.getOrDefault("comparisons", "20")), slots,
+          o.getOrDefault("side", "both"));
+      case "embed" -> embed(spark, Integer.parseInt(o.getOrDefault("texts", "20000")), slots);
+      default -> System.err.println("usage: SparkBench score|enrol|embed [--rows N --partitions P] [--users N --comparisons C --side api|spark|both] [--texts N] [--master M] [--runs R] [--warmups W]");
+    }
+  }
+
+  /** {@code --name value} pairs after the job's name, by name without the dashes (a last name without a value is ignored). */
+  static Map<String, String> options(String[] args) {
+    Map<String, String> o = new LinkedHashMap<>();
+    for (int i = 1; i + 1 < args.length; i += 2) o.put(args[i].replaceFirst("^--", ""), args[i + 1]);
+    return o;
+  }
+
+  /** Task slots of a master: N for local[N], else this machine's processors (the API's thread count to compare with). */
+  static int slots(String master) {
+    return master.matches("local\\[\\d+]") ? Integer.parseInt(master.replaceAll("\\D", "")) : Runtime.getRuntime().availableProcessors();
   }
 
   /** PAL-B (K = 4, d = 16, the reference projector) on random 64-d items and prompts, trained for 2 epochs: the numbers need a real model, not a good one. */
@@ -189,12 +209,18 @@ public final class SparkBench {
       }
       sum[0] = total;
     });
-    double two = median("API, " + slots + " threads", () -> parallel(slots, n, (from, to) -> {
-      for (int f = from; f < to; f += chunk) {
-        int t = Math.min(to, f + chunk);
-        m.rewards(java.util.Arrays.copyOfRange(w, f, t), java.util.Arrays.copyOfRange(p, f, t), java.util.Arrays.copyOfRange(x, f, t));
-      }
-    }));
+    java.util.concurrent.atomic.DoubleAdder threaded = new java.util.concurrent.atomic.DoubleAdder();
+    double two = median("API, " + slots + " threads", () -> {
+      threaded.reset();
+      parallel(slots, n, (from, to) -> {
+        double total = 0;
+        for (int f = from; f < to; f += chunk) {
+          int t = Math.min(to, f + chunk);
+          for (double v : m.rewards(java.util.Arrays.copyOfRange(w, f, t), java.util.Arrays.copyOfRange(p, f, t), java.util.Arrays.copyOfRange(x, f, t))) total += v;
+        }
+        threaded.add(total);
+      });
+    });
 
     StructType schema = new StructType().add("id", DataTypes.LongType).add("user_id", DataTypes.StringType)
         .add("prompt", DataTypes.createArrayType(DataTypes.FloatType, false)).add("response", DataTypes.createArrayType(DataTypes.FloatType, false));
@@ -213,7 +239,8 @@ public final class SparkBench {
     double s = median("Spark local[" + slots + "]", () -> agg[0] = PalSpark.on(spark).score(rows, modelDir).agg(functions.sum("reward"), functions.count("reward")).first());
     report("score (vectors, " + DIM + "-d prompt and response, PAL-B K=4; input cached in " + partitions + " partitions)", n, "rows", one, two, slots, s);
     System.out.printf(java.util.Locale.ROOT, "  Spark reading the cached input alone: %.2f s%n", read);
-    System.out.printf(java.util.Locale.ROOT, "  check: reward sums %.6f (API) and %.6f (Spark), %d rows%n", sum[0], agg[0].getDouble(0), agg[0].getLong(1));
+    System.out.printf(java.util.Locale.ROOT, "  check: reward sums %.6f (API), %.6f (API, %d threads) and %.6f (Spark), %d rows%n", sum[0], threaded.sum(), slots,
+        agg[0].getDouble(0), agg[0].getLong(1));
     rows.unpersist();
   }
 

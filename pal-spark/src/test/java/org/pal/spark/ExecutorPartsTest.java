@@ -159,4 +159,34 @@ class ExecutorPartsTest {
     ExecutorResources.deleteTree(t); // already gone: nothing to do, no error
     assertThat(List.of(dir.toFile().list())).doesNotContain("t");
   }
+
+  /** Each shipped archive opens once per JVM (per form), frozen; only opening an encoder needs ONNX Runtime's telemetry off. */
+  @Test
+  void anArchiveOpensOncePerFormFrozenAndOnlyEncodersNeedTelemetryOff() throws Exception {
+    ModelShipment s = ModelShipment.read(SparkTests.model());
+    ExecutorResources.release();
+    var saved = ExecutorResources.environment;
+    try {
+      ExecutorResources.environment = name -> null;
+      int before = ExecutorResources.created();
+      org.pal.api.RewardModel v = ExecutorResources.model(s, true);
+      assertThat(ExecutorResources.model(s, true)).isSameAs(v);
+      assertThat(ExecutorResources.created() - before).isEqualTo(1);
+      assertThat(v.engine().params().frozen()).isTrue();
+      String user = v.users().get(0);
+      assertThatThrownBy(() -> v.rewards(org.pal.api.User.id(user), org.pal.api.Input.text("a cat"), org.pal.api.Input.text("a dog")))
+          .as("vectors only: no encoder").isInstanceOf(PalException.class);
+      assertThatThrownBy(() -> ExecutorResources.model(s, false)).hasMessageContaining("ORT_DISABLE_TELEMETRY is unset");
+      assertThatThrownBy(() -> ExecutorResources.embedder(SparkTests.ENCODER)).hasMessageContaining("ORT_DISABLE_TELEMETRY is unset");
+      ExecutorResources.environment = name -> "1";
+      org.pal.api.RewardModel full = ExecutorResources.model(s, false);
+      assertThat(full).isNotSameAs(v);
+      assertThat(full.rewards(org.pal.api.User.id(user), org.pal.api.Input.text("a cat"), org.pal.api.Input.text("a dog"))).hasSize(1);
+      assertThat(ExecutorResources.created() - before).isEqualTo(2);
+      ExecutorResources.release();
+      assertThat(ExecutorResources.model(s, true)).as("reopened after release").isNotSameAs(v);
+    } finally {
+      ExecutorResources.environment = saved;
+    }
+  }
 }

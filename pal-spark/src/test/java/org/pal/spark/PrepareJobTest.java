@@ -28,6 +28,7 @@ class PrepareJobTest {
 
   /** The input file read in small byte ranges, so the rows arrive in several partitions. */
   static Dataset<Row> read(Path file) {
+    SparkSession spark = SparkTests.spark();
     spark.conf().set("spark.sql.files.maxPartitionBytes", "4096");
     spark.conf().set("spark.sql.files.openCostInBytes", "0");
     try {
@@ -82,7 +83,7 @@ class PrepareJobTest {
     Files.write(file, lines);
     Dataset<Row> in = read(file);
     assertThatThrownBy(() -> PalSpark.on(spark).prepare(in, dir.resolve("fails"), Json.parse(SparkTests.ENCODER), PalSpark.Splits.seed(1)))
-        .hasStackTraceContaining("row 78 rejected = missing");
+        .hasStackTraceContaining("row 78: rejected = missing: every record needs rejected");
     assertThat(dir.resolve("fails")).doesNotExist();
     PalSpark skip = PalSpark.on(spark).skipInvalid(true);
     PalSpark.Prepared p = skip.prepare(in, dir.resolve("spark"), Json.parse(SparkTests.ENCODER), PalSpark.Splits.seed(1));

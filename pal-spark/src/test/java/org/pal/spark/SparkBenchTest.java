@@ -64,6 +64,25 @@ class SparkBenchTest {
     return s;
   }
 
+  /** Every time the bench printed for a side lies between 0 and the wall time of the whole call. */
+  static void assertTimesWithin(String text, double wallSeconds) {
+    Matcher m = Pattern.compile("(?:API, 1 thread|API, \\d+ threads|Spark local\\[\\d+]): +(\\S+) s").matcher(text);
+    int found = 0;
+    while (m.find()) {
+      found++;
+      assertThat(Double.parseDouble(m.group(1))).as(m.group()).isBetween(0.0, wallSeconds + 0.05);
+    }
+    assertThat(found).as("times printed").isPositive();
+  }
+
+  /** out(body), and its times checked against the call's wall time. */
+  static String timed(Body body) throws Exception {
+    long t0 = System.nanoTime();
+    String text = out(body);
+    assertTimesWithin(text, (System.nanoTime() - t0) / 1e9);
+    return text;
+  }
+
   static List<String> groups(String text, String regex) {
     Matcher m = Pattern.compile(regex).matcher(text);
     assertThat(m.find()).as("output has /%s/:%n%s", regex, text).isTrue();
@@ -120,18 +139,19 @@ class SparkBenchTest {
     SparkBench.warmups = 1;
     SparkBench.runs = 1;
     Path model = model();
-    String text = out(() -> SparkBench.score(SparkTests.spark(), model, 3000, 2));
-    List<String> g = groups(text, "check: reward sums (\\S+) \\(API\\) and (\\S+) \\(Spark\\), (\\d+) rows");
-    assertThat(Double.parseDouble(g.get(0))).isNotZero().isCloseTo(Double.parseDouble(g.get(1)), within(1e-6 * (1 + Math.abs(Double.parseDouble(g.get(0))))));
-    assertThat(g.get(2)).isEqualTo("3000");
-    assertThat(text).contains("score (vectors, 64-d prompt and response, PAL-B K=4): 3,000 rows").contains("Spark reading the cached input alone");
+    String text = timed(() -> SparkBench.run(SparkTests.spark(), "score", SparkBench.options(new String[] {"score", "--rows", "3000", "--partitions", "3"}), 2, () -> model));
+    List<String> g = groups(text, "check: reward sums (\\S+) \\(API\\), (\\S+) \\(API, 2 threads\\) and (\\S+) \\(Spark\\), (\\d+) rows");
+    double api = Double.parseDouble(g.get(0)), tolerance = 1e-6 * (1 + Math.abs(api));
+    assertThat(api).isNotZero().isCloseTo(Double.parseDouble(g.get(1)), within(tolerance)).isCloseTo(Double.parseDouble(g.get(2)), within(tolerance));
+    assertThat(g.get(3)).isEqualTo("3000");
+    assertThat(text).contains("score (vectors, 64-d prompt and response, PAL-B K=4; input cached in 3 partitions): 3,000 rows").contains("Spark reading the cached input alone");
     assertThat(groups(text, "Spark local\\[2]: .*\\((\\d+)% of 1 thread, (\\d+)% of 2 threads\\)")).hasSize(2);
   }
 
   @Test
   void enrolBenchFitsTheSameUsersOnBothSidesAndTimesOneSideWhenAsked() throws Exception {
     Path model = model();
-    String both = out(() -> SparkBench.enrol(SparkTests.spark(), model, 24, 20, 2, "both"));
+    String both = timed(() -> SparkBench.run(SparkTests.spark(), "enrol", SparkBench.options(new String[] {"enrol", "--users", "24", "--comparisons", "20"}), 2, () -> model));
     List<String> api = groups(both, "validation accuracies sum to (\\S+) \\(API, (\\d+) users\\)");
     List<String> spark = groups(both, "validation accuracies sum to (\\S+) \\(Spark, (\\d+) users\\)");
     assertThat(api.get(1)).isEqualTo("24");
@@ -140,10 +160,35 @@ class SparkBenchTest {
     assertThat(both).contains("enrol (20 vector comparisons per user, each user fitted alone): 24 users").contains("API, 2 threads");
     assertThat(Threads.workers()).as("the API side gives its threads back").isEqualTo(1);
 
-    String apiOnly = out(() -> SparkBench.enrol(SparkTests.spark(), model, 6, 20, 2, "api"));
+    String apiOnly = timed(() -> SparkBench.run(SparkTests.spark(), "enrol", SparkBench.options(new String[] {"enrol", "--users", "6", "--side", "api"}), 2, () -> model));
     assertThat(apiOnly).contains("(API, 6 users)").doesNotContain("Spark");
-    String sparkOnly = out(() -> SparkBench.enrol(SparkTests.spark(), model, 6, 20, 2, "spark"));
+    String sparkOnly = timed(() -> SparkBench.run(SparkTests.spark(), "enrol", SparkBench.options(new String[] {"enrol", "--users", "6", "--side", "spark"}), 2, () -> model));
     assertThat(sparkOnly).contains("(Spark, 6 users)").doesNotContain("API");
+  }
+
+  @Test
+  void argumentsAreNameValuePairsAfterTheJobAndLocalMastersGiveTheirSlots() throws Exception {
+    assertThat(SparkBench.options(new String[] {"enrol", "--users", "50", "--side", "api", "--runs"}))
+        .containsExactly(java.util.Map.entry("users", "50"), java.util.Map.entry("side", "api"));
+    assertThat(SparkBench.options(new String[] {"score", "rows", "7"})).containsExactly(java.util.Map.entry("rows", "7"));
+    assertThat(SparkBench.options(new String[] {"score"})).isEmpty();
+    assertThat(SparkBench.options(new String[0])).isEmpty();
+    assertThat(SparkBench.slots("local[3]")).isEqualTo(3);
+    assertThat(SparkBench.slots("local[12]")).isEqualTo(12);
+    assertThat(SparkBench.slots("local[*]")).isEqualTo(Runtime.getRuntime().availableProcessors());
+    assertThat(SparkBench.slots("spark://host:7077")).isEqualTo(Runtime.getRuntime().availableProcessors());
+
+    java.io.PrintStream saved = System.err;
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+    try {
+      SparkBench.run(SparkTests.spark(), "help", java.util.Map.of(), 2, () -> {
+        throw new AssertionError("no job: no model");
+      });
+    } finally {
+      System.setErr(saved);
+    }
+    assertThat(err.toString(StandardCharsets.UTF_8)).startsWith("usage: SparkBench score|enrol|embed");
   }
 
   /** Rows i of both sides come from i's own seed, so a partition makes the same rows as the driver. */
@@ -165,7 +210,9 @@ class SparkBenchTest {
 
   @Test
   void embedBenchEmbedsEveryText() throws Exception {
-    String text = out(() -> SparkBench.embed(SparkTests.spark(), 300, 2));
+    String text = timed(() -> SparkBench.run(SparkTests.spark(), "embed", SparkBench.options(new String[] {"embed", "--texts", "300"}), 2, () -> {
+      throw new AssertionError("the embed bench needs no model");
+    }));
     assertThat(text).contains("embed (default all-MiniLM-L6-v2, ONNX Runtime's own threads): 300 texts").contains("check: 300 rows embedded by Spark");
     assertThat(groups(text, "Spark local\\[2]: .*\\((\\d+)% of 1 thread\\)")).hasSize(1);
   }
