@@ -118,6 +118,35 @@ class ParallelTrainingTest {
     for (int i = 0; i < got.length; i++) assertThat(got[i]).as("gradient %d", i).isCloseTo(expected[i], within(1e-12 * scale));
   }
 
+  /**
+   * One pair per step on two workers: the first shard is empty, so the store's own gradients are
+   * untouched and hold only what the optimizer folded in. The next step must not add to that sum:
+   * the run equals the one-worker run bit for bit (one pair's gradient is the same either way).
+   */
+  @Test
+  void anEmptyFirstShardLeavesNoStaleGradientForTheNextStep() {
+    SplitDataset split = TinyData.make(10, 0, 40, 5, 3, 2);
+    String json = "{\"model\":{\"type\":\"pal-b\",\"k\":3,\"dim\":5},\"trainer\":{\"seed\":1}}";
+    // float32: the fused update folds the workers' gradients into the store's own buffer
+    PalModel one = model(json, split, DataType.FLOAT), two = model(json, split, DataType.FLOAT);
+    int[] userRow = split.rowIndex(split.seenUsers());
+    int[] idx = split.train();
+    java.util.function.Function<String, org.pal.core.train.GroupSpec> groups = g -> new org.pal.core.train.GroupSpec(0.05, 0.0);
+    Adam adamOne = new Adam(one.params(), groups), adamTwo = new Adam(two.params(), groups);
+    DataParallel dpOne = new DataParallel(one.params(), 1), dpTwo = new DataParallel(two.params(), 2);
+    one.params().zeroGrad();
+    two.params().zeroGrad();
+    for (int step = 0; step < 4; step++) {
+      dpOne.lossAndGradient(one, split.data(), idx, step, step + 1, userRow, one.users(), s -> new Random(0));
+      dpOne.step(adamOne);
+      dpTwo.lossAndGradient(two, split.data(), idx, step, step + 1, userRow, two.users(), s -> new Random(0));
+      dpTwo.step(adamTwo);
+      assertThat(two.params().flatValue().toFloatArray()).as("after step %d", step).containsExactly(one.params().flatValue().toFloatArray());
+    }
+    dpOne.close();
+    dpTwo.close();
+  }
+
   @Test
   void accuracyIsTheSameOnAnyNumberOfWorkers() {
     SplitDataset split = TinyData.make(40, 0, 300, 5, 3, 2);

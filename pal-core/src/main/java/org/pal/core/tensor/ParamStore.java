@@ -167,6 +167,18 @@ public final class ParamStore {
   }
 
   /**
+   * {@link #markGradsZero} for an optimizer that added other gradients (data-parallel workers') into
+   * the store's after {@link #zeroUntouchedGrads}: no gradient holds zeros any more, not even one no
+   * op wrote, so the next backward pass zeroes each before it accumulates.
+   */
+  public void markGradsZeroAfterFold() {
+    for (Param p : params.values()) {
+      p.gradZero = true;
+      p.gradFilled = false;
+    }
+  }
+
+  /**
    * For optimizers, before reading {@link #optimizerGrad()}: zeroes the gradients that no op wrote since
    * the last {@link #markGradsZero} (they may hold an earlier step's values).
    */

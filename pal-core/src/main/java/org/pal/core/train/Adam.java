@@ -61,7 +61,9 @@ public final class Adam {
   public void step(Mat[] addends, int tasks) {
     step++;
     store.zeroUntouchedGrads();
-    store.markGradsZero();
+    // the addends are folded into the store's gradient below: one that no op wrote (an empty first
+    // shard) would otherwise still count as holding zeros, and the next step would add to the sum
+    store.markGradsZeroAfterFold();
     Mat p = store.flatValue(), g = store.optimizerGrad();
     double bc1 = 1 - Math.pow(B1, step), bc2 = 1 - Math.pow(B2, step);
     Workers.shared().run(tasks, t -> {
