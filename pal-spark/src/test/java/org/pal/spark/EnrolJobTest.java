@@ -38,7 +38,7 @@ class EnrolJobTest {
   static void setUp() throws Exception {
     spark = SparkTests.spark();
     model = SparkTests.model();
-    local = PalApi.create().load(model);
+    local = SparkTests.local();
   }
 
   /** New users n0..n5: even ones like cats; 12 comparisons each (the last 2 or 3 validate), interleaved across users. */

@@ -50,7 +50,7 @@ class EnrolRowsTest {
   static void setUp() throws Exception {
     spark = SparkTests.spark();
     model = SparkTests.model();
-    local = PalApi.create().load(model);
+    local = SparkTests.local();
   }
 
   /** A small PAL-A trained without prompts (records with no prompt column). */

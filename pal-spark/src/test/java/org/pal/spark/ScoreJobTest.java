@@ -32,7 +32,7 @@ class ScoreJobTest {
   static void setUp() throws Exception {
     spark = SparkTests.spark();
     model = SparkTests.model();
-    local = PalApi.create().load(model);
+    local = SparkTests.local();
   }
 
   static final StructType VECTORS = new StructType()

@@ -40,7 +40,7 @@ class ScoreRowsTest {
   static void setUp() throws Exception {
     spark = SparkTests.spark();
     model = SparkTests.model();
-    local = PalApi.create().load(model);
+    local = SparkTests.local();
   }
 
   static Dataset<Row> frame(List<Row> rows, StructType schema, int partitions) {

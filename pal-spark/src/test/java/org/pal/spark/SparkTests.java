@@ -16,6 +16,7 @@ final class SparkTests {
   private static SparkSession spark;
   private static Path model;
   private static Path records;
+  private static RewardModel local;
   static final String ENCODER = "{\"type\": \"spark-words\"}";
 
   private SparkTests() {}
@@ -47,6 +48,12 @@ final class SparkTests {
       }
     }
     return model;
+  }
+
+  /** The test model loaded once through the single-machine API: what Spark's numbers are compared with. */
+  static synchronized RewardModel local() throws IOException {
+    if (local == null) local = PalApi.create().load(model());
+    return local;
   }
 
   static synchronized Path records() throws IOException {
