@@ -26,7 +26,10 @@ final class ShapePool<T> {
   /** A buffer last returned under {@code key}, or null when there is none. */
   T take(long key) {
     int mask = keys.length - 1;
-    for (int i = slot(key, mask); queues[i] != null; i = (i + 1) & mask) {
+    // Probes are bounded by the table's length, not only by an empty slot: the table is never
+    // full (give grows it at half), but a loop that relied on that would spin forever if it were.
+    int i = slot(key, mask);
+    for (int probes = 0; probes < keys.length && queues[i] != null; probes++, i = (i + 1) & mask) {
       if (keys[i] == key) return queues[i].poll();
     }
     return null;
@@ -36,10 +39,13 @@ final class ShapePool<T> {
   void give(long key, T buffer) {
     int mask = keys.length - 1;
     int i = slot(key, mask);
-    for (; queues[i] != null; i = (i + 1) & mask) {
+    for (int probes = 0; queues[i] != null; i = (i + 1) & mask) {
       if (keys[i] == key) {
         queues[i].push(buffer);
         return;
+      }
+      if (++probes == keys.length) {
+        throw new IllegalStateException("ShapePool table full at " + size + " keys: grow() was not called");
       }
     }
     keys[i] = key;
