@@ -211,8 +211,8 @@ class ParallelTrainingTest {
         Batch b = Batch.gather(t, split.data(), idx, 3, 53, userRow);
         double expected = m.loss(t, m.margins(t, b, m.users(), null), b).scalar();
         assertThat(expected).isNotEqualTo(previous);
-        assertThat(three.loss(m, split.data(), idx, 3, 53, userRow, m.users())).as("round %d", round).isCloseTo(expected, within(1e-12));
-        assertThat(one.loss(m, split.data(), idx, 3, 53, userRow, m.users())).as("round %d", round).isCloseTo(expected, within(1e-12));
+        assertThat(three.loss(idx, 3, 53, DataParallel.gathered(m, split.data(), userRow, m.users(), s -> null))).as("round %d", round).isCloseTo(expected, within(1e-12));
+        assertThat(one.loss(idx, 3, 53, DataParallel.gathered(m, split.data(), userRow, m.users(), s -> null))).as("round %d", round).isCloseTo(expected, within(1e-12));
         // the tapes are left reset and recording: a gradient step still works on them
         three.lossAndGradient(m, split.data(), idx, 3, 53, userRow, m.users(), s -> new Random(s));
         m.params().zeroGrad();

@@ -144,12 +144,10 @@ public final class DataParallel implements AutoCloseable {
     return sum;
   }
 
-  /** Mean loss of pairs {@code idx[from..to)} without gradients (evaluation mode: no noise); leaves the tapes reset. */
-  public double loss(PalModel model, PreferenceDataset data, int[] idx, int from, int to, int[] userRow, Param table) {
-    return loss(idx, from, to, gathered(model, data, userRow, table, s -> null));
-  }
-
-  /** The same with the loss of a shard given (it must add no noise). */
+  /**
+   * Mean loss of pairs {@code idx[from..to)} without gradients (evaluation mode: the shard loss must
+   * add no noise, e.g. {@link #gathered} with null noise); leaves the tapes reset.
+   */
   public double loss(int[] idx, int from, int to, ShardLoss shardLoss) {
     int n = to - from;
     shared.nextStep();
