@@ -39,7 +39,8 @@ final class JsonInputs {
         try {
           p = images.confined(s.substring(6), field);
         } catch (PalException e) {
-          throw ApiError.bad(field, "(image path)", "the path leaves the images root or is not a valid path");
+          // missing, outside the root or malformed: one answer, which never says what exists outside the root
+          throw ApiError.bad(field, "(image path)", "names no file under the images root (give a path relative to it, inside it)");
         }
         if (!Files.isRegularFile(p)) throw ApiError.bad(field, "(image path)", "names no file under the images root");
         return Input.image(p);

@@ -10,7 +10,12 @@ import org.pal.core.config.Json;
 
 /** A loopback client for the tests. */
 final class Http {
-  record Reply(int status, String body) {
+  record Reply(int status, String body, java.net.http.HttpHeaders headers) {
+    /** The first value of a response header, or null. */
+    String header(String name) {
+      return headers.firstValue(name).orElse(null);
+    }
+
     JsonNode json() {
       return Json.parse(body);
     }
@@ -40,7 +45,7 @@ final class Http {
     if (bearer != null) b.header("Authorization", "Bearer " + bearer);
     try {
       HttpResponse<String> r = client.send(b.build(), HttpResponse.BodyHandlers.ofString());
-      return new Reply(r.statusCode(), r.body());
+      return new Reply(r.statusCode(), r.body(), r.headers());
     } catch (java.io.IOException e) {
       throw new java.io.UncheckedIOException(method + " " + path + " (" + (body == null ? 0 : body.length()) + " chars): " + e.getMessage(), e);
     } catch (InterruptedException e) {

@@ -40,21 +40,98 @@ class UserStoreTest {
 
   @Test
   void replaysTheLogExactly() {
-    try (UserStore s = new UserStore(dir, 1000)) {
-      put(s, "a", 3, 1.0 / 3);
-      put(s, "b", 2, 0.7);
-      put(s, "a", 2, 0.123456789012345);
-      // no close: the next open must replay the log (close would snapshot)
+    UserStore s = new UserStore(dir, 1000);
+    put(s, "a", 3, 1.0 / 3);
+    put(s, "b", 2, 0.7);
+    put(s, "a", 2, 0.123456789012345);
+    // s stays open, as if killed (close would snapshot): the next open must replay the log
+    UserStore again = new UserStore(dir, 1000);
+    assertThat(again.replayed()).isEqualTo(3);
+    assertThat(again.droppedFrames()).isZero();
+    UserStore.StoredUser a = again.get("a");
+    assertThat(a.comparisons()).hasSize(5);
+    assertThat(a.comparisons().get(4).get("chosen").asText()).isEqualTo("a good 1");
+    assertThat(a.weights()).containsExactly(0.123456789012345, 1 - 0.123456789012345);
+    assertThat(a.covariance()[0]).containsExactly(0.5, 0.1);
+    assertThat(a.weightStd()).containsExactly(0.1 / 3, 0.2);
+    assertThat(again.get("b").weights()).containsExactly(0.7, 1 - 0.7);
+    assertThat(again.size()).isEqualTo(2);
+  }
+
+  @Test
+  void closeWritesASnapshotSoTheNextOpenReplaysNothing() throws Exception {
+    UserStore s = new UserStore(dir, 1000);
+    put(s, "a", 3, 0.25);
+    put(s, "b", 1, 0.5);
+    s.close();
+    s.close(); // a second close is harmless
+    assertThat(Files.exists(dir.resolve("snapshot.json"))).isTrue();
+    // a closed store refuses changes, from any thread, at once (it holds no lock)
+    ExecutorService ex = Executors.newSingleThreadExecutor();
+    Future<Throwable> late = ex.submit(() -> {
+      try {
+        put(s, "c", 1, 0.5);
+        return null;
+      } catch (RuntimeException e) {
+        return e;
+      }
+    });
+    assertThat(late.get(30, TimeUnit.SECONDS)).hasMessageContaining("closed");
+    ex.shutdown();
+    try (UserStore again = new UserStore(dir, 1000)) {
+      assertThat(again.replayed()).as("everything came from the snapshot").isZero();
+      assertThat(again.size()).isEqualTo(2);
+      assertThat(again.get("a").comparisons()).hasSize(3);
+      assertThat(again.get("b").weights()).containsExactly(0.5, 0.5);
+      assertThat(again.get("c")).isNull();
     }
-    try (UserStore s = new UserStore(dir, 1000)) {
-      UserStore.StoredUser a = s.get("a");
-      assertThat(a.comparisons()).hasSize(5);
-      assertThat(a.comparisons().get(4).get("chosen").asText()).isEqualTo("a good 1");
-      assertThat(a.weights()).containsExactly(0.123456789012345, 1 - 0.123456789012345);
-      assertThat(a.covariance()[0]).containsExactly(0.5, 0.1);
-      assertThat(s.get("b").weights()).containsExactly(0.7, 1 - 0.7);
-      assertThat(s.size()).isEqualTo(2);
+  }
+
+  @Test
+  void aSnapshotFollowsExactlySnapshotEveryRecords() throws Exception {
+    UserStore s = new UserStore(dir, 2);
+    put(s, "a", 1, 0.25);
+    assertThat(Files.exists(dir.resolve("snapshot.json"))).isFalse();
+    put(s, "b", 1, 0.5);
+    assertThat(Files.exists(dir.resolve("snapshot.json"))).isTrue();
+    assertThat(lastSegment(dir).getFileName().toString()).isEqualTo("wal-0000000001.log");
+    assertThat(Files.size(lastSegment(dir))).as("the new segment starts empty").isZero();
+  }
+
+  /** A kill after the snapshot was installed but before the old segments were removed: they are not replayed again. */
+  @Test
+  void segmentsOlderThanTheSnapshotAreNotReplayed() throws Exception {
+    UserStore s = new UserStore(dir, 1000);
+    put(s, "a", 1, 0.25);
+    Path first = lastSegment(dir);
+    byte[] old = Files.readAllBytes(first);
+    s.close();
+    assertThat(Files.exists(first)).as("removed once the snapshot holds it").isFalse();
+    Files.write(first, old); // as if the removal never happened
+    try (UserStore again = new UserStore(dir, 1000)) {
+      assertThat(again.replayed()).isZero();
+      assertThat(again.get("a").comparisons()).as("a's record is applied once, not twice").hasSize(1);
     }
+  }
+
+  /** Changes after an open go to the newest segment, so that replay (in segment order) applies them last. */
+  @Test
+  void anOpenAppendsToTheNewestSegment() throws Exception {
+    UserStore s = new UserStore(dir, 1000);
+    put(s, "a", 1, 0.25);
+    Path seg0 = lastSegment(dir);
+    Path seg5 = dir.resolve("wal-0000000005.log");
+    Files.move(seg0, seg5); // a log whose newest segment is 5 (earlier ones snapshotted away), no snapshot file
+    UserStore again = new UserStore(dir, 1000);
+    assertThat(again.replayed()).isEqualTo(1);
+    put(again, "a", 2, 0.5);
+    try (var f = Files.list(dir)) {
+      assertThat(f.map(p -> p.getFileName().toString()).filter(n -> n.startsWith("wal-")).toList()).containsExactly("wal-0000000005.log");
+    }
+    UserStore third = new UserStore(dir, 1000);
+    assertThat(third.replayed()).isEqualTo(2);
+    assertThat(third.get("a").comparisons()).hasSize(3);
+    assertThat(third.get("a").weights()).containsExactly(0.5, 0.5);
   }
 
   @Test
