@@ -133,6 +133,126 @@ class UserMapTest {
     assertThatThrownBy(() -> m.view(null, 5, 0)).isInstanceOf(PalException.class).hasMessageContaining("bins");
   }
 
+  /** The bins recomputed from the documented rule: the users' range (widened by 0.5 each way when flat), floor of the scaled offset, the last cell closed. */
+  @Test
+  void binsCountEveryUserInTheCellTheRuleGives() {
+    int n = 300, size = 5;
+    double[][] w = randomSimplex(n, 3, 11);
+    UserMap m = UserMap.of(3, ids(n), w);
+    UserMap.View v = m.view(null, 10, size);
+    double[] x = new double[n], y = new double[n];
+    double minX = 1e9, maxX = -1e9, minY = 1e9, maxY = -1e9;
+    for (int i = 0; i < n; i++) {
+      x[i] = w[i][1] + 0.5 * w[i][2];
+      y[i] = Math.sqrt(3) / 2 * w[i][2];
+      minX = Math.min(minX, x[i]);
+      maxX = Math.max(maxX, x[i]);
+      minY = Math.min(minY, y[i]);
+      maxY = Math.max(maxY, y[i]);
+    }
+    UserMap.Bins b = v.bins();
+    assertThat(new double[] {b.minX(), b.maxX(), b.minY(), b.maxY()}).containsExactly(new double[] {minX, maxX, minY, maxY}, within(1e-15));
+    int[] counts = new int[size * size];
+    int[][] byProto = new int[size * size][3];
+    for (int i = 0; i < n; i++) {
+      int cx = Math.min(size - 1, (int) Math.floor((x[i] - minX) / (maxX - minX) * size));
+      int cy = Math.min(size - 1, (int) Math.floor((y[i] - minY) / (maxY - minY) * size));
+      counts[cy * size + cx]++;
+      byProto[cy * size + cx][UserMap.dominant(w[i])]++;
+    }
+    assertThat(b.counts()).containsExactly(counts);
+    for (int c = 0; c < counts.length; c++) {
+      int best = -1;
+      for (int j = 0; j < 3 && counts[c] > 0; j++) if (best < 0 || byProto[c][j] > byProto[c][best]) best = j;
+      assertThat(b.dominant()[c]).as("cell %d", c).isEqualTo(best);
+    }
+
+    // flat in both directions (every user at one point): the range is widened to one unit around it, all in the middle cell
+    UserMap same = UserMap.of(3, ids(4), new double[][] {{0.2, 0.3, 0.5}, {0.2, 0.3, 0.5}, {0.2, 0.3, 0.5}, {0.2, 0.3, 0.5}});
+    UserMap.Bins f = same.view(null, 1, 4).bins();
+    double fx = 0.3 + 0.25, fy = Math.sqrt(3) / 4;
+    assertThat(f.minX()).isCloseTo(fx - 0.5, within(1e-12));
+    assertThat(f.maxX()).isCloseTo(fx + 0.5, within(1e-12));
+    assertThat(f.minY()).isCloseTo(fy - 0.5, within(1e-12));
+    assertThat(f.maxY()).isCloseTo(fy + 0.5, within(1e-12));
+    assertThat(f.counts()[2 * 4 + 2]).isEqualTo(4);
+    assertThat(f.dominant()[2 * 4 + 2]).isEqualTo(2);
+  }
+
+  @Test
+  void theDominantPrototypeIsTheFirstLargestWeight() {
+    assertThat(UserMap.dominant(new double[] {0.4, 0.4, 0.2})).isZero();
+    assertThat(UserMap.dominant(new double[] {0.2, 0.4, 0.4})).isEqualTo(1);
+    assertThat(UserMap.dominant(new double[] {0.1, 0.2, 0.7})).isEqualTo(2);
+    assertThat(UserMap.dominant(new double[] {1})).isZero();
+  }
+
+  @Test
+  void sharesOfVarianceAndAxisSignsFollowTheirRules() {
+    int k = 4, n = 300;
+    double[][] w = randomSimplex(n, k, 17);
+    UserMap m = UserMap.of(k, ids(n), w);
+    assertThat(m.size()).isEqualTo(n);
+    UserMap.View v = m.view(null, n, 8);
+    double[] mean = new double[k];
+    for (double[] r : w) for (int j = 0; j < k; j++) mean[j] += r[j] / n;
+    double total = 0;
+    double[] unit = new double[k];
+    for (int j = 0; j < k; j++) {
+      Arrays.fill(unit, 0);
+      unit[j] = 1;
+      total += variance(w, mean, unit); // the trace: the total variance
+    }
+    for (int c = 0; c < 2; c++) {
+      double[] a = v.axes()[c];
+      assertThat(v.explained()[c]).as("axis %d", c).isCloseTo(variance(w, mean, a) / total, within(1e-9));
+      int big = 0;
+      for (int j = 1; j < k; j++) if (Math.abs(a[j]) > Math.abs(a[big])) big = j;
+      assertThat(a[big]).as("the largest component of axis %d is positive", c).isPositive();
+    }
+    // the vertices are the one-hot weights projected the same way
+    for (int j = 0; j < k; j++) {
+      double[] e = new double[k];
+      e[j] = 1;
+      for (int i = 0; i < k; i++) e[i] -= mean[i];
+      assertThat(v.vertices()[j][0]).isCloseTo(dot(e, v.axes()[0]), within(1e-12));
+      assertThat(v.vertices()[j][1]).isCloseTo(dot(e, v.axes()[1]), within(1e-12));
+    }
+    // every user the same: no variance, no share, and the points sit at the origin
+    UserMap flat = UserMap.of(k, ids(3), new double[][] {{0.1, 0.2, 0.3, 0.4}, {0.1, 0.2, 0.3, 0.4}, {0.1, 0.2, 0.3, 0.4}});
+    UserMap.View fv = flat.view(null, 10, 4);
+    assertThat(fv.explained()).containsExactly(0, 0);
+    assertThat(fv.points().get(0).x()).isCloseTo(0, within(1e-12));
+    // K = 1: every user is the one prototype, drawn at one point
+    UserMap.View one = UserMap.of(1, ids(2), new double[][] {{1}, {1}}).view(null, 10, 4);
+    assertThat(one.projection()).isEqualTo("point");
+    assertThat(one.points().get(1).x()).isZero();
+    assertThat(one.vertices()[0]).containsExactly(0, 0);
+  }
+
+  @Test
+  void eigenvectorsDoNotDependOnWhatTheOutputHeldBefore() {
+    double[][] vecs = {{7, 7}, {7, 7}};
+    double[] vals = UserMap.symmetricEigen(new double[][] {{1, 0}, {0, 3}}, vecs);
+    assertThat(vals).containsExactly(3, 1);
+    assertThat(vecs[0]).containsExactly(0, 1);
+    assertThat(vecs[1]).containsExactly(1, 0);
+  }
+
+  @Test
+  void limitsAtTheirBoundsAndTheSampleInIdOrder() {
+    int n = 50;
+    UserMap m = UserMap.of(3, ids(n), randomSimplex(n, 3, 23));
+    assertThat(m.view(null, n, 1).sampled()).as("exactly the limit: everyone drawn").isFalse();
+    UserMap.View s = m.view(null, n - 1, 1);
+    assertThat(s.sampled()).isTrue();
+    assertThat(s.bins().counts()).containsExactly(n);
+    assertThat(m.view(null, 1, 512).bins().counts()).hasSize(512 * 512);
+    assertThatThrownBy(() -> m.view(null, 1, 513)).isInstanceOf(PalException.class).hasMessageContaining("bins");
+    List<Integer> order = m.view(null, 10, 4).points().stream().map(p -> Integer.parseInt(p.id().substring(5))).toList();
+    assertThat(order).as("the sample is drawn in the users' order").isSorted();
+  }
+
   static double dot(double[] a, double[] b) {
     double s = 0;
     for (int i = 0; i < a.length; i++) s += a[i] * b[i];
