@@ -39,10 +39,12 @@ final class JsonInputs {
         try {
           p = images.confined(s.substring(6), field);
         } catch (PalException e) {
-          // missing, outside the root or malformed: one answer, which never says what exists outside the root
+          p = null;
+        }
+        // missing, outside the root, malformed or a folder: one answer, which never says what exists outside the root
+        if (p == null || !Files.isRegularFile(p)) {
           throw ApiError.bad(field, "(image path)", "names no file under the images root (give a path relative to it, inside it)");
         }
-        if (!Files.isRegularFile(p)) throw ApiError.bad(field, "(image path)", "names no file under the images root");
         return Input.image(p);
       }
       return Input.text(s);

@@ -61,4 +61,17 @@ final class Http {
   Reply post(String path, String body) {
     return send("POST", path, body);
   }
+
+  /** GET /metrics as sample name (with labels) to value; fails unless it answers 200. */
+  java.util.Map<String, Double> metrics() {
+    Http.Reply r = get("/metrics");
+    if (r.status() != 200) throw new AssertionError("GET /metrics answered " + r.status() + ": " + r.body());
+    java.util.Map<String, Double> m = new java.util.HashMap<>();
+    for (String line : r.body().split("\n")) {
+      if (line.isBlank() || line.startsWith("#")) continue;
+      int sp = line.lastIndexOf(' ');
+      m.put(line.substring(0, sp), Double.parseDouble(line.substring(sp + 1)));
+    }
+    return m;
+  }
 }

@@ -154,7 +154,7 @@ class HttpContractTest {
       assertThat(http.get("/health").json().get("users").asInt()).isEqualTo(1);
 
       // latency seconds are seconds
-      var m = MetricsCountTest.scrape(http);
+      var m = http.metrics();
       double count = m.get("pal_request_seconds_count{route=\"rewards\"}"), sum = m.get("pal_request_seconds_sum{route=\"rewards\"}");
       assertThat(count).isGreaterThan(10);
       assertThat(sum).isPositive().isLessThan(30 * count);
@@ -175,7 +175,7 @@ class HttpContractTest {
     // a restart replays the users and the gauge starts at their number
     try (PalServer again = PalServer.start(model, dir.resolve("state"), ServerSettings.defaults().withPort(0).withLimits(8192, 8, 200, 5, 16))) {
       Http h = new Http(again.port(), null);
-      assertThat(MetricsCountTest.scrape(h).get("pal_users")).isEqualTo(1.0);
+      assertThat(h.metrics().get("pal_users")).isEqualTo(1.0);
       assertThat(h.get("/v1/users/n1").json().get("comparisons").asInt()).isEqualTo(5);
       // 16 requests x 8 responses is the most one call scores; one more request is refused, counting responses over requests
       assertThat(h.post("/v1/rewards", full).status()).isEqualTo(200);

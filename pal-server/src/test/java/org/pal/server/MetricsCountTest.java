@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.within;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.file.Path;
-import java.util.HashMap;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -22,18 +21,6 @@ import org.pal.api.UserPosterior;
 class MetricsCountTest {
   static final String P = "describe a pet";
 
-  static Map<String, Double> scrape(Http http) {
-    Http.Reply r = http.get("/metrics");
-    assertThat(r.status()).isEqualTo(200);
-    Map<String, Double> m = new HashMap<>();
-    for (String line : r.body().split("\n")) {
-      if (line.isBlank() || line.startsWith("#")) continue;
-      int sp = line.lastIndexOf(' ');
-      m.put(line.substring(0, sp), Double.parseDouble(line.substring(sp + 1)));
-    }
-    return m;
-  }
-
   static String score(String... responses) {
     StringBuilder sb = new StringBuilder("{\"zero_shot\": true, \"prompt\": \"" + P + "\", \"responses\": [");
     for (int i = 0; i < responses.length; i++) sb.append(i > 0 ? ", " : "").append('"').append(responses[i]).append('"');
@@ -46,7 +33,7 @@ class MetricsCountTest {
     RewardModel model = pal.load(Models.text(pal));
     try (PalServer s = PalServer.start(model, dir.resolve("state"), ServerSettings.defaults().withPort(0).withStore(2, 20_000, 1.5))) {
       Http http = new Http(s.port(), null);
-      Map<String, Double> m0 = scrape(http);
+      Map<String, Double> m0 = http.metrics();
       assertThat(m0.get("pal_rewards_total")).isZero();
       assertThat(m0.get("pal_users")).isZero();
       assertThat(m0.get("pal_queue_depth")).isZero();
@@ -61,7 +48,7 @@ class MetricsCountTest {
       assertThat(http.post("/v1/rewards", "{\"zero_shot\": 1}").status()).isEqualTo(400);
       assertThat(http.get("/health").status()).isEqualTo(200);
       assertThat(http.get("/nowhere").status()).isEqualTo(404);
-      Map<String, Double> m1 = scrape(http);
+      Map<String, Double> m1 = http.metrics();
       // responses: 3 + 1 + 1 + 2 + 1 + (2 + 1) = 11 rewards in 7 jobs
       assertThat(m1.get("pal_rewards_total")).isEqualTo(11.0);
       assertThat(m1.get("pal_batch_responses_sum")).isEqualTo(11.0);
@@ -86,13 +73,13 @@ class MetricsCountTest {
       Http.Reply x = http.post("/v1/users/x/comparisons", one);
       assertThat(x.status()).isEqualTo(200);
       assertThat(http.post("/v1/users/y/comparisons", one).status()).isEqualTo(200);
-      Map<String, Double> m2 = scrape(http);
+      Map<String, Double> m2 = http.metrics();
       assertThat(m2.get("pal_enrolments_total")).isEqualTo(3.0);
       assertThat(m2.get("pal_comparisons_total")).isEqualTo(4.0);
       assertThat(m2.get("pal_users")).isEqualTo(2.0);
       assertThat(m2.get("pal_requests_total{route=\"comparisons\",status=\"200\"}")).isEqualTo(3.0);
       assertThat(http.send("DELETE", "/v1/users/x", null).status()).isEqualTo(200);
-      assertThat(scrape(http).get("pal_users")).isEqualTo(1.0);
+      assertThat(http.metrics().get("pal_users")).isEqualTo(1.0);
 
       // the printed fit is the library's posterior on the same three answers (float32, refitted from the first fit: to 1e-3),
       // and its total is the root of the summed variances

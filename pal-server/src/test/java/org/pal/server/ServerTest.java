@@ -251,7 +251,7 @@ class ServerTest {
       gate.countDown();
       assertThat(first.get(30, TimeUnit.SECONDS).status()).isEqualTo(200);
       assertThat(second.get(30, TimeUnit.SECONDS).status()).isEqualTo(200);
-      assertThat(MetricsCountTest.scrape(h).get("pal_queue_rejections_total")).as("the one refused job is counted").isEqualTo(1.0);
+      assertThat(h.metrics().get("pal_queue_rejections_total")).as("the one refused job is counted").isEqualTo(1.0);
     } finally {
       ServerTestPlugin.GATE.set(null);
       gate.countDown();
