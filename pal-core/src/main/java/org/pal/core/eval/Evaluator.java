@@ -22,7 +22,7 @@ import org.pal.core.train.Workers;
  * of seen users' weights). A prediction is correct when the sign of the margin matches the label.
  */
 public final class Evaluator {
-  private static final int EVAL_BATCH = 4096;
+  static final int EVAL_BATCH = 4096;
 
   private Evaluator() {}
 
@@ -67,18 +67,18 @@ public final class Evaluator {
   }
 
   /** Smallest chunk worth a worker of its own. */
-  private static final int MIN_CHUNK = 64;
+  static final int MIN_CHUNK = 64;
 
   /**
    * Pairs per chunk: EVAL_BATCH on one worker; with several, small sets are cut so that every worker
    * gets a chunk (a trainer's validation set of a few hundred pairs was one chunk, scored by one worker).
    */
-  private static int chunkSize(int pairs, int workers) {
+  static int chunkSize(int pairs, int workers) {
     if (workers <= 1) return EVAL_BATCH;
     return Math.min(EVAL_BATCH, Math.max(MIN_CHUNK, (pairs + workers - 1) / workers));
   }
 
-  private static int chunks(int pairs, int workers) {
+  static int chunks(int pairs, int workers) {
     int size = chunkSize(pairs, workers);
     return (pairs + size - 1) / size;
   }

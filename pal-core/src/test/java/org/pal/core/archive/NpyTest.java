@@ -141,6 +141,60 @@ class NpyTest {
     assertThatThrownBy(() -> Npy.parseHeader(ByteBuffer.wrap(bare, 0, 9), 9, "nine")).hasMessageContaining("bad magic");
   }
 
+  /** A float32 header of exactly {@code len} bytes (padded with spaces, ending in a newline) for shape (n,). */
+  private static String paddedHeader(int n, int len) {
+    StringBuilder h = new StringBuilder("{'descr': '<f4', 'fortran_order': False, 'shape': (" + n + ",), }");
+    while (h.length() < len - 1) h.append(' ');
+    return h.append('\n').toString();
+  }
+
+  @Test
+  void everyHeaderLimitHoldsAtItsBoundAndFailsOnePast() {
+    // version 3 (UTF-8 header names) is read like version 2
+    byte[] v3 = file(3, "{'descr': '<f4', 'fortran_order': False, 'shape': (1,), }\n", 4);
+    assertThat(Npy.parseHeader(ByteBuffer.wrap(v3), v3.length, "v3").rows()).isEqualTo(1);
+    // a version-2 file of exactly 12 bytes has its header length: what is missing is the header itself
+    byte[] v2 = file(2, "{'descr': '<f4', 'fortran_order': False, 'shape': (1,), }\n", 4);
+    assertThatThrownBy(() -> Npy.parseHeader(ByteBuffer.wrap(v2, 0, 12), 12, "twelve")).hasMessageContaining("header runs past the end");
+    // a header of exactly MAX_HEADER bytes is accepted, one byte more is not
+    byte[] max = file(2, paddedHeader(2, Npy.MAX_HEADER), 8);
+    Npy.Header h = Npy.parseHeader(ByteBuffer.wrap(max), max.length, "max");
+    assertThat(h.rows()).isEqualTo(2);
+    assertThat(h.dataOffset()).isEqualTo(12 + Npy.MAX_HEADER);
+    byte[] over = file(2, paddedHeader(2, Npy.MAX_HEADER + 1), 8);
+    assertThatThrownBy(() -> Npy.parseHeader(ByteBuffer.wrap(over), over.length, "over"))
+        .hasMessageContaining("declares a header of " + (Npy.MAX_HEADER + 1) + " bytes");
+    // the header must end inside both the file's length and the bytes given: each bound on its own
+    String okHeader = paddedHeader(1, 118);
+    byte[] ok = file(1, okHeader, 4);
+    int end = 10 + okHeader.length();
+    assertThat(end).isEqualTo(128);
+    assertThatThrownBy(() -> Npy.parseHeader(ByteBuffer.wrap(ok), end - 1, "short file")).hasMessageContaining("header runs past the end");
+    assertThatThrownBy(() -> Npy.parseHeader(ByteBuffer.wrap(ok, 0, end - 1), ok.length, "short buffer")).hasMessageContaining("header runs past the end");
+    assertThat(Npy.parseHeader(ByteBuffer.wrap(ok, 0, end), ok.length, "exact buffer").dataOffset()).isEqualTo(end);
+    // 0x7e ('~') is the highest byte allowed: such a header is read (and its dtype refused); 0x7f is not ASCII text
+    byte[] tilde = file(1, "{'descr': '<f~', 'fortran_order': False, 'shape': (1,), }\n", 4);
+    assertThatThrownBy(() -> Npy.parseHeader(ByteBuffer.wrap(tilde), tilde.length, "tilde"))
+        .hasMessageContaining("dtype").hasMessageNotContaining("ASCII");
+    byte[] del = file(1, "{'descr': '<f4', 'fortran_order': False, 'shape': (1,), }\u007f\n", 4);
+    assertThatThrownBy(() -> Npy.parseHeader(ByteBuffer.wrap(del), del.length, "del")).hasMessageContaining("not plain ASCII");
+    byte[] backspace = file(1, "{'descr': '<f4', 'fortran_order': False, 'shape': (1,), }\u0008\n", 4);
+    assertThatThrownBy(() -> Npy.parseHeader(ByteBuffer.wrap(backspace), backspace.length, "bs")).hasMessageContaining("not plain ASCII");
+    // an empty descr ('') is named as it was written
+    byte[] empty = file(1, "{'descr': '', 'fortran_order': False, 'shape': (1,), }\n", 4);
+    assertThatThrownBy(() -> Npy.parseHeader(ByteBuffer.wrap(empty), empty.length, "e")).hasMessageContaining("dtype").hasMessageNotContaining("''''");
+    // 2^31 - 1 rows or columns (of an empty array) are accepted, 2^31 are not
+    for (String shape : new String[] {"(2147483647, 0)", "(0, 2147483647)"}) {
+      byte[] edge = file(1, "{'descr': '<f4', 'fortran_order': False, 'shape': " + shape + ", }\n", 0);
+      Npy.Header e = Npy.parseHeader(ByteBuffer.wrap(edge), edge.length, shape);
+      assertThat(e.rows() + e.cols()).as(shape).isEqualTo(Integer.MAX_VALUE);
+    }
+    for (String shape : new String[] {"(2147483648, 0)", "(0, 2147483648)"}) {
+      byte[] edge = file(1, "{'descr': '<f4', 'fortran_order': False, 'shape': " + shape + ", }\n", 0);
+      assertThatThrownBy(() -> Npy.parseHeader(ByteBuffer.wrap(edge), edge.length, shape)).as(shape).hasMessageContaining("at most 2^31-1");
+    }
+  }
+
   @Test
   void otherWidthsAreConvertedOrRefusedValueByValue() throws Exception {
     // float64 read as floats: narrowed; a value beyond float32 range is named
