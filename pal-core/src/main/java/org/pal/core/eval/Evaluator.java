@@ -22,7 +22,7 @@ import org.pal.core.train.Workers;
  * of seen users' weights). A prediction is correct when the sign of the margin matches the label.
  */
 public final class Evaluator {
-  static final int EVAL_BATCH = 4096;
+  private static final int EVAL_BATCH = 4096;
 
   private Evaluator() {}
 
@@ -67,7 +67,7 @@ public final class Evaluator {
   }
 
   /** Smallest chunk worth a worker of its own. */
-  static final int MIN_CHUNK = 64;
+  private static final int MIN_CHUNK = 64;
 
   /**
    * Pairs per chunk: EVAL_BATCH on one worker; with several, small sets are cut so that every worker
@@ -93,7 +93,7 @@ public final class Evaluator {
 
   /** Scores chunks of {@link #chunkSize} pairs; worker w takes chunks w, w + W, w + 2W, ... on tapes[w]. */
   private static long countCorrect(int pairs, Tape[] tapes, Chunk chunk) {
-    int size = chunkSize(pairs, tapes.length), nChunks = (pairs + size - 1) / size, workers = Math.min(tapes.length, nChunks);
+    int size = chunkSize(pairs, tapes.length), nChunks = chunks(pairs, tapes.length), workers = Math.min(tapes.length, nChunks);
     long[] correct = new long[workers];
     try (Threads.Scope kernels = workers > 1 ? Threads.singleThreadedKernels() : null) {
       Workers.shared().run(workers, w -> {

@@ -60,4 +60,19 @@ class ThreadsTest {
       openblas.blas_set_num_threads(Math.max(1, blasBefore));
     }
   }
+
+  @Test
+  void singleThreadedKernelsRestoreTheBlasThreadCount() {
+    int before = openblas.blas_get_num_threads();
+    openblas.blas_set_num_threads(2);
+    try {
+      try (Threads.Scope s = Threads.singleThreadedKernels()) {
+        assertThat(openblas.blas_get_num_threads()).isEqualTo(1);
+        assertThat(Threads.parallelism()).isEqualTo(1);
+      }
+      assertThat(openblas.blas_get_num_threads()).isEqualTo(2);
+    } finally {
+      openblas.blas_set_num_threads(Math.max(1, before));
+    }
+  }
 }

@@ -7,7 +7,6 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 import org.junit.jupiter.api.Test;
-import org.pal.core.tensor.Threads;
 
 class WorkersTest {
   @Test
@@ -50,20 +49,5 @@ class WorkersTest {
     Workers.shared().run(2, t -> Workers.shared().run(3, u -> inner[t][u] = Thread.currentThread()));
     for (Thread[] row : inner) assertThat(row[1]).isSameAs(row[0]).isSameAs(row[2]);
     assertThat(inner[0][0]).isNotSameAs(inner[1][0]);
-  }
-
-  @Test
-  void singleThreadedKernelsRestoreTheBlasThreadCount() {
-    int before = org.bytedeco.openblas.global.openblas.blas_get_num_threads();
-    org.bytedeco.openblas.global.openblas.blas_set_num_threads(2);
-    try {
-      try (Threads.Scope s = Threads.singleThreadedKernels()) {
-        assertThat(org.bytedeco.openblas.global.openblas.blas_get_num_threads()).isEqualTo(1);
-        assertThat(Threads.parallelism()).isEqualTo(1);
-      }
-      assertThat(org.bytedeco.openblas.global.openblas.blas_get_num_threads()).isEqualTo(2);
-    } finally {
-      org.bytedeco.openblas.global.openblas.blas_set_num_threads(Math.max(1, before));
-    }
   }
 }
