@@ -45,6 +45,7 @@ final class BenchCommand implements Runnable {
   @Option(names = "--scaling", split = ",", description = "S, L: worker counts measured in this one process, e.g. 1,2: each is warmed up, "
       + "then their timed runs alternate so that a drift of the machine's speed hits all alike; prints each count's "
       + "min/median/max and its median over the first count's (overrides --threads)") List<Integer> scaling;
+  @Option(names = "--profile", description = "S, L: time the phases of each training step (forward, backward, waits, optimizer) and print microseconds per step for each worker count") boolean profile;
   @Option(names = "--comparisons", defaultValue = "40000000", description = "memory workload: comparisons (default ${DEFAULT-VALUE})") int comparisons;
   @Option(names = "--sentences", defaultValue = "2000", description = "embed workload: sentences (default ${DEFAULT-VALUE})") int sentences;
   @Option(names = "--steps", defaultValue = "200", description = "memory workload: mini-batches to train (default ${DEFAULT-VALUE})") int steps;
@@ -137,13 +138,25 @@ final class BenchCommand implements Runnable {
       perCount.add(o);
     }
     int params = 0;
-    for (int i = 0; i < runs; i++) {
-      for (int j = 0; j < counts.size(); j++) {
-        PalCommand.configureThreads(counts.get(j));
-        PalApi.Trained t = timedRun(api, data, d, k, epochs.get(j), counts.get(j));
-        params = t.model().engine().params().size();
-        record(perCount.get(j), t.result());
+    List<List<Map<String, Object>>> profiles = new ArrayList<>();
+    for (int j = 0; j < counts.size(); j++) profiles.add(new ArrayList<>());
+    if (profile) org.pal.core.train.StepProfile.enable();
+    try {
+      for (int i = 0; i < runs; i++) {
+        for (int j = 0; j < counts.size(); j++) {
+          PalCommand.configureThreads(counts.get(j));
+          org.pal.core.train.StepProfile.reset();
+          PalApi.Trained t = timedRun(api, data, d, k, epochs.get(j), counts.get(j));
+          params = t.model().engine().params().size();
+          record(perCount.get(j), t.result());
+          if (profile) profiles.get(j).add(stepPhases(t.result()));
+        }
       }
+    } finally {
+      org.pal.core.train.StepProfile.disable();
+    }
+    if (profile) {
+      for (int j = 0; j < counts.size(); j++) perCount.get(j).put("profileMicrosPerStep", meanOf(profiles.get(j)));
     }
     if (scaling != null) PalCommand.configureThreads(threads); // back to this command's own setting
     Map<String, Object> o = new LinkedHashMap<>();
@@ -222,6 +235,28 @@ final class BenchCommand implements Runnable {
   private static PalApi.Trained timedRun(PalApi api, Dataset data, int d, int k, int epochs, int workers) {
     PalConfig c = palB(d, k, epochs);
     return api.train(c.withTrainer(c.trainer().withThreads(workers)), data);
+  }
+
+  /** The step profile of one timed run, plus what the fit spent outside the steps (validation, epoch ends), per step. */
+  private static Map<String, Object> stepPhases(TrainResult r) {
+    Map<String, Object> p = org.pal.core.train.StepProfile.microsPerStep();
+    long steps = ((Number) p.get("steps")).longValue();
+    double inSteps = ((Number) p.get("region")).doubleValue() + ((Number) p.get("update")).doubleValue();
+    p.put("step", Math.round(r.trainSeconds() * 1e7 / Math.max(1, steps)) / 10.0);
+    p.put("outsideSteps", Math.round((r.trainSeconds() * 1e6 / Math.max(1, steps) - inSteps) * 10) / 10.0);
+    return p;
+  }
+
+  /** Field by field mean of the runs' profiles (microseconds per step). */
+  private static Map<String, Object> meanOf(List<Map<String, Object>> runs) {
+    Map<String, Object> o = new LinkedHashMap<>();
+    for (String key : runs.get(0).keySet()) {
+      double sum = 0;
+      for (Map<String, Object> r : runs) sum += ((Number) r.get(key)).doubleValue();
+      o.put(key, Math.round(sum / runs.size() * 10) / 10.0);
+    }
+    o.put("runs", runs.size());
+    return o;
   }
 
   @SuppressWarnings("unchecked")

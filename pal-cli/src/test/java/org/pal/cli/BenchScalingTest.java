@@ -20,7 +20,7 @@ class BenchScalingTest {
   @Test
   void everyCountGetsItsOwnWarmUpAndTimedRuns() throws Exception {
     SafetyCliTest.Run r = SafetyCliTest.pal("bench", "--workload", "S", "--pairs", "512", "--runs", "3",
-        "--min-seconds", "0.05", "--scaling", "1,2", "--threads", "1");
+        "--min-seconds", "0.05", "--scaling", "1,2", "--threads", "1", "--profile");
     assertThat(r.code()).as(r.err()).isZero();
     JsonNode o = Json.mapper().readTree(r.out());
     JsonNode counts = o.get("scaling");
@@ -38,6 +38,15 @@ class BenchScalingTest {
       assertThat(median).isLessThanOrEqualTo(max);
       assertThat(c.get("overFirst").asDouble()).isCloseTo((double) median / counts.get(0).get("median").asLong(),
           org.assertj.core.data.Offset.offset(1e-3));
+      // --profile: each count's steps timed, phase by phase, averaged over its 3 timed runs
+      JsonNode p = c.get("profileMicrosPerStep");
+      assertThat(p.get("runs").asInt()).isEqualTo(3);
+      assertThat(p.get("workers").asDouble()).isEqualTo(i + 1);
+      assertThat(p.get("steps").asDouble()).as("512 pairs in batches of 256: 2 steps an epoch").isGreaterThanOrEqualTo(2);
+      assertThat(p.get("region").asDouble()).isPositive().isGreaterThanOrEqualTo(p.get("forward0").asDouble());
+      assertThat(p.get("update").asDouble()).isPositive();
+      assertThat(p.get("step").asDouble()).isGreaterThan(p.get("region").asDouble());
+      assertThat(p.get("othersWork").asDouble() > 0).as("a second worker's task").isEqualTo(i == 1);
     }
     assertThat(org.pal.core.tensor.Threads.workers()).as("the command's own --threads again afterwards").isEqualTo(1);
   }

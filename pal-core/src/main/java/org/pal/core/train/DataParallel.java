@@ -36,6 +36,8 @@ public final class DataParallel implements AutoCloseable {
   private final Mat[] addends;
   private final double[] losses;
   private final SharedWeights shared;
+  /** Per shard: task start, forward done, backward done (nanoTime), for {@link StepProfile}. */
+  private final long[][] stamps;
 
   /** @param store the parameters being trained (others the model reads are frozen constants) */
   public DataParallel(ParamStore store, int shards) {
@@ -45,6 +47,7 @@ public final class DataParallel implements AutoCloseable {
     this.buffers = new GradBuffer[shards];
     this.addends = new Mat[shards - 1];
     this.losses = new double[shards];
+    this.stamps = new long[3][shards];
     tapes[0] = Tape.borrow(store.dtype(), null);
     for (int s = 1; s < shards; s++) {
       buffers[s] = new GradBuffer(store);
@@ -79,14 +82,16 @@ public final class DataParallel implements AutoCloseable {
    * store's in worker order inside the update, and every buffer counts as zero for the next step.
    */
   public void step(Adam adam) {
+    long t0 = StepProfile.on() ? System.nanoTime() : 0;
     if (shards == 1) {
       adam.step();
-      return;
+    } else {
+      for (int s = 1; s < shards; s++) buffers[s].zeroUntouched();
+      // the update is element-wise: split it only where a piece is worth a thread's wake-up
+      adam.step(addends, Math.min(shards, 1 + adam.size() / MIN_UPDATE_PIECE));
+      for (int s = 1; s < shards; s++) buffers[s].markZero();
     }
-    for (int s = 1; s < shards; s++) buffers[s].zeroUntouched();
-    // the update is element-wise: split it only where a piece is worth a thread's wake-up
-    adam.step(addends, Math.min(shards, 1 + adam.size() / MIN_UPDATE_PIECE));
-    for (int s = 1; s < shards; s++) buffers[s].markZero();
+    if (t0 != 0) StepProfile.update(System.nanoTime() - t0);
   }
 
   /** First pair of shard s of [from, to) cut into {@code shards} contiguous pieces. */
@@ -123,22 +128,33 @@ public final class DataParallel implements AutoCloseable {
   public double lossAndGradient(int[] idx, int from, int to, ShardLoss shardLoss) {
     int n = to - from;
     shared.nextStep(); // the optimizer changed the weights since the last copy
+    boolean timed = StepProfile.on();
+    long regionStart = timed ? System.nanoTime() : 0;
     Workers.shared().run(shards, s -> {
+      if (timed) stamps[0][s] = System.nanoTime();
       int lo = shardStart(from, to, shards, s), hi = shardStart(from, to, shards, s + 1);
       losses[s] = 0;
-      if (lo == hi) return;
+      if (lo == hi) {
+        if (timed) stamps[1][s] = stamps[2][s] = System.nanoTime();
+        return;
+      }
       Tape tape = tapes[s];
       tape.reset();
       tape.shareWeights(shared);
       try {
         Var loss = shardLoss.loss(tape, idx, lo, hi, s);
+        if (timed) stamps[1][s] = System.nanoTime();
         double w = (double) (hi - lo) / n;
         tape.backward(loss, w);
         losses[s] = w * loss.scalar();
       } finally {
         tape.shareWeights(null);
+        if (timed) stamps[2][s] = System.nanoTime();
       }
     });
+    if (timed) {
+      StepProfile.region(regionStart, System.nanoTime(), stamps[1][0] - stamps[0][0], stamps[2][0] - stamps[1][0], stamps[0], stamps[2]);
+    }
     double sum = 0;
     for (int s = 0; s < shards; s++) sum += losses[s];
     return sum;
