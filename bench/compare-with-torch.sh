@@ -4,6 +4,7 @@
 # state. Needs a Python with PyTorch, e.g. Debian's: apt-get install -y python3-torch libopenblas0-pthread
 # Usage: [PYTHON=/usr/bin/python3] bench/compare-with-torch.sh [rounds] [threads...]   (from the repository root after mvn package)
 #   rounds: default 3; threads: default "1 2"; PYTHON: the interpreter that has torch (default: python3 on PATH)
+#   PAL_BENCH_FLAGS: more flags for `pal bench` (e.g. --profile); PAL_BENCH_SAVE: a directory that keeps each of its JSON outputs
 # Every figure is a median. PAL: each round is one `pal bench --scaling <threads>` per workload, i.e.
 # a warm-up of each thread count until the figure stops rising, then 5 timed runs of >= 2 s per
 # count, the counts alternating run by run (each count's median is that round's figure). PyTorch: each round is one
@@ -25,16 +26,18 @@ torch_rate() { sed 's/.*"pairs_per_s": \([0-9]*\).*/\1/'; }
 pal_rates() { "$python" -c 'import json,sys; r=json.load(sys.stdin)
 for c in r.get("scaling", [r]): print("pal", sys.argv[1], c["threads"], c["median"], ",".join(map(str, c["runPairsPerSecond"])))' "$1"; }
 csv=$(echo $threads | tr ' ' ',')
+# passes `pal bench`'s JSON on, keeping a copy as $PAL_BENCH_SAVE/<workload>-<round>.json when set
+keep() { if [ -n "${PAL_BENCH_SAVE:-}" ]; then mkdir -p "$PAL_BENCH_SAVE" && tee "$PAL_BENCH_SAVE/$1-$2.json"; else cat; fi; }
 for r in $(seq "$rounds"); do
   for t in $threads; do
     echo "torch S $t $(OMP_NUM_THREADS=$t "$python" $yardstick --D 384 --d 16 --k 4 --pairs 51200 --epochs 10 --threads $t | torch_rate) -" >> "$out"
   done
   # one process per workload: every thread count warmed up, their timed runs alternating
-  OMP_NUM_THREADS=1 java -jar $jar bench --workload S --scaling "$csv" | pal_rates S >> "$out"
+  OMP_NUM_THREADS=1 java -jar $jar bench --workload S --scaling "$csv" ${PAL_BENCH_FLAGS:-} | keep S "$r" | pal_rates S >> "$out"
   for t in $threads; do
     echo "torch L $t $(OMP_NUM_THREADS=$t "$python" $yardstick --D 1024 --d 512 --k 2 --pairs 10240 --epochs 2 --threads $t | torch_rate) -" >> "$out"
   done
-  OMP_NUM_THREADS=1 java -jar $jar bench --workload L --scaling "$csv" | pal_rates L >> "$out"
+  OMP_NUM_THREADS=1 java -jar $jar bench --workload L --scaling "$csv" ${PAL_BENCH_FLAGS:-} | keep L "$r" | pal_rates L >> "$out"
 done
 echo "PyTorch: $("$python" -c 'import torch; print(torch.__version__)') ($(command -v "$python"))"
 "$python" - "$out" <<'PY'
