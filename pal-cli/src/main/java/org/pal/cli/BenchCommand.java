@@ -145,7 +145,7 @@ final class BenchCommand implements Runnable {
       for (int i = 0; i < runs; i++) {
         for (int j = 0; j < counts.size(); j++) {
           PalCommand.configureThreads(counts.get(j));
-          org.pal.core.train.StepProfile.reset();
+          if (profile) org.pal.core.train.StepProfile.reset(); // each run's profile on its own
           PalApi.Trained t = timedRun(api, data, d, k, epochs.get(j), counts.get(j));
           params = t.model().engine().params().size();
           record(perCount.get(j), t.result());
@@ -153,7 +153,7 @@ final class BenchCommand implements Runnable {
         }
       }
     } finally {
-      org.pal.core.train.StepProfile.disable();
+      if (profile) org.pal.core.train.StepProfile.disable();
     }
     if (profile) {
       for (int j = 0; j < counts.size(); j++) perCount.get(j).put("profileMicrosPerStep", meanOf(profiles.get(j)));

@@ -153,7 +153,7 @@ public final class DataParallel implements AutoCloseable {
       }
     });
     if (timed) {
-      StepProfile.region(regionStart, System.nanoTime(), stamps[1][0] - stamps[0][0], stamps[2][0] - stamps[1][0], stamps[0], stamps[2]);
+      StepProfile.region(regionStart, System.nanoTime(), stamps[0], stamps[1], stamps[2]);
     }
     double sum = 0;
     for (int s = 0; s < shards; s++) sum += losses[s];

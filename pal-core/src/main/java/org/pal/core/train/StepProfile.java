@@ -34,15 +34,15 @@ public final class StepProfile {
   }
 
   /**
-   * One forward-and-backward region: its wall time, task 0's forward and backward, and per task its
-   * start and end (nanoTime; task 0 runs on the calling thread from {@code regionStart}).
+   * One forward-and-backward region: its wall time and, per task, when it started, finished its
+   * forward pass and finished (nanoTime; task 0 runs on the calling thread from {@code regionStart}).
    */
-  static synchronized void region(long regionStart, long regionEnd, long fwd0, long bwd0, long[] start, long[] end) {
+  static synchronized void region(long regionStart, long regionEnd, long[] start, long[] forwardDone, long[] end) {
     steps++;
     workers = start.length;
     region += regionEnd - regionStart;
-    forward0 += fwd0;
-    backward0 += bwd0;
+    forward0 += forwardDone[0] - start[0];
+    backward0 += end[0] - forwardDone[0];
     long maxWork = 0, maxLag = 0;
     for (int s = 1; s < start.length; s++) {
       maxWork = Math.max(maxWork, end[s] - start[s]);
