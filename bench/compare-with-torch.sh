@@ -5,6 +5,8 @@
 # Usage: [PYTHON=/usr/bin/python3] bench/compare-with-torch.sh [rounds] [threads...]   (from the repository root after mvn package)
 #   rounds: default 3; threads: default "1 2"; PYTHON: the interpreter that has torch (default: python3 on PATH)
 #   PAL_BENCH_FLAGS: more flags for `pal bench` (e.g. --profile); PAL_BENCH_SAVE: a directory that keeps each of its JSON outputs
+# PAL runs through pal-cli/bin/pal (the JVM options users get: the heap on transparent huge pages where
+# the kernel offers them; `pal bench` prints the setting as heapHugePages).
 # Every figure is a median. PAL: each round is one `pal bench --scaling <threads>` per workload, i.e.
 # a warm-up of each thread count until the figure stops rising, then 5 timed runs of >= 2 s per
 # count, the counts alternating run by run (each count's median is that round's figure). PyTorch: each round is one
@@ -33,11 +35,11 @@ for r in $(seq "$rounds"); do
     echo "torch S $t $(OMP_NUM_THREADS=$t "$python" $yardstick --D 384 --d 16 --k 4 --pairs 51200 --epochs 10 --threads $t | torch_rate) -" >> "$out"
   done
   # one process per workload: every thread count warmed up, their timed runs alternating
-  OMP_NUM_THREADS=1 java -jar $jar bench --workload S --scaling "$csv" ${PAL_BENCH_FLAGS:-} | keep S "$r" | pal_rates S >> "$out"
+  OMP_NUM_THREADS=1 pal-cli/bin/pal bench --workload S --scaling "$csv" ${PAL_BENCH_FLAGS:-} | keep S "$r" | pal_rates S >> "$out"
   for t in $threads; do
     echo "torch L $t $(OMP_NUM_THREADS=$t "$python" $yardstick --D 1024 --d 512 --k 2 --pairs 10240 --epochs 2 --threads $t | torch_rate) -" >> "$out"
   done
-  OMP_NUM_THREADS=1 java -jar $jar bench --workload L --scaling "$csv" ${PAL_BENCH_FLAGS:-} | keep L "$r" | pal_rates L >> "$out"
+  OMP_NUM_THREADS=1 pal-cli/bin/pal bench --workload L --scaling "$csv" ${PAL_BENCH_FLAGS:-} | keep L "$r" | pal_rates L >> "$out"
 done
 echo "PyTorch: $("$python" -c 'import torch; print(torch.__version__)') ($(command -v "$python"))"
 "$python" - "$out" <<'PY'

@@ -111,6 +111,24 @@ final class BenchCommand implements Runnable {
   }
 
   /**
+   * "on" or "off": whether this JVM asked for transparent huge pages for its heap
+   * (-XX:+UseTransparentHugePages), with the kernel's setting beside it, e.g. "on (kernel: madvise)".
+   */
+  static String heapHugePages() {
+    String jvm = java.lang.management.ManagementFactory.getPlatformMXBean(com.sun.management.HotSpotDiagnosticMXBean.class)
+        .getVMOption("UseTransparentHugePages").getValue();
+    String kernel = "unknown";
+    try {
+      java.util.regex.Matcher m = java.util.regex.Pattern.compile("\\[(\\w+)]")
+          .matcher(java.nio.file.Files.readString(java.nio.file.Path.of("/sys/kernel/mm/transparent_hugepage/enabled")));
+      if (m.find()) kernel = m.group(1);
+    } catch (java.io.IOException | RuntimeException e) {
+      // not Linux, or no transparent huge pages: "unknown"
+    }
+    return ("true".equals(jvm) ? "on" : "off") + " (kernel: " + kernel + ")";
+  }
+
+  /**
    * Warm-up until the figure stops rising, then {@code runs} timed runs of at least {@code minSeconds}
    * each on fresh models (same seed): min, median and max pairs/s. With {@code --scaling}, every worker
    * count is warmed up and the counts' timed runs alternate (1, 2, 1, 2, ...), so that a change of the
@@ -166,6 +184,8 @@ final class BenchCommand implements Runnable {
     o.put("pairsPerEpoch", n);
     // OpenBLAS picks its kernels from the CPU unless told (OPENBLAS_CORETYPE): it changes the figures a lot
     o.put("openblasCoreType", System.getenv().getOrDefault("OPENBLAS_CORETYPE", "detected"));
+    // so do the heap's pages: the training gathers rows at random from tables of tens of MB (pal-cli/bin/pal turns them on)
+    o.put("heapHugePages", heapHugePages());
     for (Map<String, Object> c : perCount) summarise(c);
     if (counts.size() == 1) {
       o.putAll(perCount.get(0));

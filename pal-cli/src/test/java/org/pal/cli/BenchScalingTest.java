@@ -26,6 +26,9 @@ class BenchScalingTest {
     JsonNode counts = o.get("scaling");
     assertThat(counts).hasSize(2);
     assertThat(o.get("runOrder").asText()).contains("alternating").contains("3 rounds");
+    assertThat(o.get("heapHugePages").asText()).as("this JVM's setting, as the kernel's").matches("(on|off) \\(kernel: \\w+\\)")
+        .startsWith(java.lang.management.ManagementFactory.getPlatformMXBean(com.sun.management.HotSpotDiagnosticMXBean.class)
+            .getVMOption("UseTransparentHugePages").getValue().equals("true") ? "on" : "off");
     for (int i = 0; i < 2; i++) {
       JsonNode c = counts.get(i);
       assertThat(c.get("threads").asInt()).isEqualTo(i + 1);
