@@ -1,14 +1,20 @@
 package org.pal.cli;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.sun.management.HotSpotDiagnosticMXBean;
+import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryPoolMXBean;
 import java.lang.management.MemoryType;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.pal.api.Dataset;
 import org.pal.api.PalApi;
 import org.pal.core.PalException;
@@ -19,6 +25,7 @@ import org.pal.core.data.Pairs;
 import org.pal.core.data.PreferenceDataset;
 import org.pal.core.data.SplitDataset;
 import org.pal.core.data.Table;
+import org.pal.core.train.StepProfile;
 import org.pal.core.train.TrainResult;
 import org.pal.core.train.TrainerSpec;
 import org.pal.models.PalB;
@@ -80,7 +87,7 @@ final class BenchCommand implements Runnable {
     try {
       t = new TrainerSpec(epochs, 256, 0L, 0, Json.mapper().readValue(groups,
           Json.mapper().getTypeFactory().constructMapType(Map.class, String.class, org.pal.core.train.GroupSpec.class)), null, null, null);
-    } catch (java.io.IOException e) {
+    } catch (IOException e) {
       throw PalException.internal(e.getMessage());
     }
     return new PalConfig(m, null, null, null, t);
@@ -115,14 +122,12 @@ final class BenchCommand implements Runnable {
    * (-XX:+UseTransparentHugePages), with the kernel's setting beside it, e.g. "on (kernel: madvise)".
    */
   static String heapHugePages() {
-    String jvm = java.lang.management.ManagementFactory.getPlatformMXBean(com.sun.management.HotSpotDiagnosticMXBean.class)
-        .getVMOption("UseTransparentHugePages").getValue();
+    String jvm = ManagementFactory.getPlatformMXBean(HotSpotDiagnosticMXBean.class).getVMOption("UseTransparentHugePages").getValue();
     String kernel = "unknown";
     try {
-      java.util.regex.Matcher m = java.util.regex.Pattern.compile("\\[(\\w+)]")
-          .matcher(java.nio.file.Files.readString(java.nio.file.Path.of("/sys/kernel/mm/transparent_hugepage/enabled")));
+      Matcher m = Pattern.compile("\\[(\\w+)]").matcher(Files.readString(Path.of("/sys/kernel/mm/transparent_hugepage/enabled")));
       if (m.find()) kernel = m.group(1);
-    } catch (java.io.IOException | RuntimeException e) {
+    } catch (IOException | RuntimeException e) {
       // not Linux, or no transparent huge pages: "unknown"
     }
     return ("true".equals(jvm) ? "on" : "off") + " (kernel: " + kernel + ")";
@@ -158,12 +163,12 @@ final class BenchCommand implements Runnable {
     int params = 0;
     List<List<Map<String, Object>>> profiles = new ArrayList<>();
     for (int j = 0; j < counts.size(); j++) profiles.add(new ArrayList<>());
-    if (profile) org.pal.core.train.StepProfile.enable();
+    if (profile) StepProfile.enable();
     try {
       for (int i = 0; i < runs; i++) {
         for (int j = 0; j < counts.size(); j++) {
           PalCommand.configureThreads(counts.get(j));
-          if (profile) org.pal.core.train.StepProfile.reset(); // each run's profile on its own
+          if (profile) StepProfile.reset(); // each run's profile on its own
           PalApi.Trained t = timedRun(api, data, d, k, epochs.get(j), counts.get(j));
           params = t.model().engine().params().size();
           record(perCount.get(j), t.result());
@@ -171,7 +176,7 @@ final class BenchCommand implements Runnable {
         }
       }
     } finally {
-      if (profile) org.pal.core.train.StepProfile.disable();
+      if (profile) StepProfile.disable();
     }
     if (profile) {
       for (int j = 0; j < counts.size(); j++) perCount.get(j).put("profileMicrosPerStep", meanOf(profiles.get(j)));
@@ -259,7 +264,7 @@ final class BenchCommand implements Runnable {
 
   /** The step profile of one timed run, plus what the fit spent outside the steps (validation, epoch ends), per step. */
   private static Map<String, Object> stepPhases(TrainResult r) {
-    Map<String, Object> p = org.pal.core.train.StepProfile.microsPerStep();
+    Map<String, Object> p = StepProfile.microsPerStep();
     long steps = ((Number) p.get("steps")).longValue();
     double inSteps = ((Number) p.get("region")).doubleValue() + ((Number) p.get("update")).doubleValue();
     p.put("step", Math.round(r.trainSeconds() * 1e7 / Math.max(1, steps)) / 10.0);

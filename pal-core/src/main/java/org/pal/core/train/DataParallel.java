@@ -82,7 +82,8 @@ public final class DataParallel implements AutoCloseable {
    * store's in worker order inside the update, and every buffer counts as zero for the next step.
    */
   public void step(Adam adam) {
-    long t0 = StepProfile.on() ? System.nanoTime() : 0;
+    boolean timed = StepProfile.on();
+    long t0 = timed ? System.nanoTime() : 0;
     if (shards == 1) {
       adam.step();
     } else {
@@ -91,7 +92,7 @@ public final class DataParallel implements AutoCloseable {
       adam.step(addends, Math.min(shards, 1 + adam.size() / MIN_UPDATE_PIECE));
       for (int s = 1; s < shards; s++) buffers[s].markZero();
     }
-    if (t0 != 0) StepProfile.update(System.nanoTime() - t0);
+    if (timed) StepProfile.update(System.nanoTime() - t0);
   }
 
   /** First pair of shard s of [from, to) cut into {@code shards} contiguous pieces. */
