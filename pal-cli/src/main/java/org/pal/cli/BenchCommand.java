@@ -172,6 +172,7 @@ final class BenchCommand implements Runnable {
           PalApi.Trained t = timedRun(api, data, d, k, epochs.get(j), counts.get(j));
           params = t.model().engine().params().size();
           record(perCount.get(j), t.result());
+          perCount.get(j).put("parallelism", t.result().parallelism());
           if (profile) profiles.get(j).add(stepPhases(t.result()));
         }
       }

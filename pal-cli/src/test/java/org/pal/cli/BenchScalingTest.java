@@ -32,6 +32,7 @@ class BenchScalingTest {
     for (int i = 0; i < 2; i++) {
       JsonNode c = counts.get(i);
       assertThat(c.get("threads").asInt()).isEqualTo(i + 1);
+      assertThat(c.get("parallelism").asText()).as("S: below DataParallel.MIN_BRANCH_PARAMS, the batch is split").isEqualTo("batch");
       assertThat(c.get("runPairsPerSecond")).hasSize(3);
       assertThat(c.get("runSeconds")).hasSize(3);
       assertThat(c.get("warmupPairsPerSecond").size()).isGreaterThanOrEqualTo(10);

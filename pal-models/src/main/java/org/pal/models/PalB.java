@@ -71,16 +71,21 @@ public final class PalB implements ModelVariant, org.pal.core.spi.FactorizedVari
   public Var[] utilities(Tape tape, Var weights, Var prompts, Random random, Var... items) {
     if (prompts == null) throw PalException.userInput("pal-b needs a prompt for every comparison; this batch has none");
     int n = weights.rows();
+    Var stacked = items[0];
+    for (int j = 1; j < items.length; j++) stacked = tape.stackRows(stacked, items[j]);
+    // the prompt functions and the item mapping depend on nothing of each other: two branches
+    Var[][] out = tape.branches(new Var[] {prompts, stacked}, random, (t, in, r) -> {
+      Var[] gs = new Var[k];
+      for (int i = 0; i < k; i++) gs[i] = g.get(i).apply(t, in[0], r);
+      return gs;
+    }, (t, in, r) -> new Var[] {t.l2NormalizeRows(f.apply(t, in[1], r))});
     Var z = null;
     for (int i = 0; i < k; i++) {
-      Var gi = g.get(i).apply(tape, prompts, random);
-      Var term = tape.scaleRows(gi, tape.column(weights, i));
+      Var term = tape.scaleRows(out[0][i], tape.column(weights, i));
       z = z == null ? term : tape.add(z, term);
     }
     Var zn = tape.l2NormalizeRows(z);
-    Var stacked = items[0];
-    for (int j = 1; j < items.length; j++) stacked = tape.stackRows(stacked, items[j]);
-    Var fx = tape.l2NormalizeRows(f.apply(tape, stacked, random));
+    Var fx = out[1][0];
     Var s;
     if (logitScale != null) {
       s = tape.expClamped(tape.param(logitScale), scaleMax);
@@ -94,6 +99,12 @@ public final class PalB implements ModelVariant, org.pal.core.spi.FactorizedVari
       u[j] = tape.scale(tape.sumRows(tape.mul(tape.sliceRows(fx, j * n, (j + 1) * n), zn)), s);
     }
     return u;
+  }
+
+  /** The prompt functions g_1..g_K and the item mapping f ({@link #utilities}). */
+  @Override
+  public int branches() {
+    return 2;
   }
 
   @Override

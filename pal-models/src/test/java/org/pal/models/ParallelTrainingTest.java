@@ -118,6 +118,52 @@ class ParallelTrainingTest {
     for (int i = 0; i < got.length; i++) assertThat(got[i]).as("gradient %d", i).isCloseTo(expected[i], within(1e-12 * scale));
   }
 
+  /** PAL-B with a 1024 x 1024 layer in its item projector: past DataParallel.MIN_BRANCH_PARAMS. */
+  private static final String LARGE = "{\"model\":{\"type\":\"pal-b\",\"k\":2,\"dim\":6,\"itemProjector\":{\"type\":\"mlp\",\"layers\":3,\"hidden\":1024}},"
+      + "\"trainer\":{\"epochs\":2,\"batchSize\":32,\"seed\":4}}";
+
+  /**
+   * A large PAL-B on two threads runs its two branches (prompt functions, item mapping) side by side
+   * instead of splitting the batch: without noise, the parameters are those of one thread bit for bit;
+   * with dropout, a run repeats bit for bit. A small one still splits the batch.
+   */
+  @Test
+  void aLargeModelWithTwoBranchesTrainsThemSideBySide() {
+    SplitDataset split = TinyData.make(10, 0, 40, 5, 3, 2);
+    PalModel one = model(LARGE, split, DataType.FLOAT), two = model(LARGE, split, DataType.FLOAT);
+    assertThat(one.branches()).isEqualTo(2);
+    assertThat(one.params().size()).isGreaterThanOrEqualTo(DataParallel.MIN_BRANCH_PARAMS);
+    try (DataParallel dp = new DataParallel(one.params(), 2, one.branches())) {
+      assertThat(dp.parallelism()).isEqualTo("branches");
+      assertThat(dp.shards()).isEqualTo(1);
+    }
+    try (DataParallel dp = new DataParallel(one.params(), 3, one.branches())) {
+      assertThat(dp.parallelism()).as("3 threads, 2 branches").isEqualTo("batch");
+    }
+    PalModel small = model(PAL_B, split, DataType.FLOAT);
+    try (DataParallel dp = new DataParallel(small.params(), 2, small.branches())) {
+      assertThat(dp.parallelism()).isEqualTo("batch");
+      assertThat(dp.shards()).isEqualTo(2);
+    }
+    float[] start = one.params().flatValue().toFloatArray();
+    TrainResult r1;
+    // one thread with single-threaded kernels, as each branch has (a BLAS on several threads may round otherwise)
+    try (var kernels = org.pal.core.tensor.Threads.singleThreadedKernels()) {
+      r1 = fit(one, split, 1);
+    }
+    TrainResult r2 = fit(two, split, 2);
+    assertThat(r2.threads()).isEqualTo(2);
+    assertThat(java.util.Arrays.mismatch(two.params().flatValue().toFloatArray(), one.params().flatValue().toFloatArray()))
+        .as("first parameter that differs").isEqualTo(-1);
+    assertThat(r2.finalTrainLoss()).isEqualTo(r1.finalTrainLoss());
+    assertThat(java.util.Arrays.mismatch(one.params().flatValue().toFloatArray(), start)).as("training moved the parameters").isNotEqualTo(-1);
+    String noisy = LARGE.replace("\"hidden\":1024}", "\"hidden\":1024,\"dropout\":0.1}");
+    PalModel a = model(noisy, split, DataType.FLOAT), b = model(noisy, split, DataType.FLOAT);
+    fit(a, split, 2);
+    fit(b, split, 2);
+    assertThat(java.util.Arrays.mismatch(b.params().flatValue().toFloatArray(), a.params().flatValue().toFloatArray())).isEqualTo(-1);
+  }
+
   /**
    * One pair per step on two workers: the first shard is empty, so the store's own gradients are
    * untouched and hold only what the optimizer folded in. The next step must not add to that sum:

@@ -192,6 +192,8 @@ public final class PalModel {
   public int itemDim() { return itemDim; }
   public int promptDim() { return promptDim; }
   public int k() { return variant.k(); }
+  /** The variant's independent branches ({@link ModelVariant#branches}). */
+  public int branches() { return variant.branches(); }
 
   public int userRow(String id) {
     int r = userIds.indexOf(id);

@@ -22,4 +22,13 @@ public interface ModelVariant {
 
   /** Number of prototypes K. */
   int k();
+
+  /**
+   * How many independent branches {@link #utilities} runs through {@link Tape#branches} (1: none).
+   * Training on that many threads may then run the branches side by side instead of splitting the
+   * batch ({@link org.pal.core.train.DataParallel}).
+   */
+  default int branches() {
+    return 1;
+  }
 }

@@ -42,6 +42,13 @@ public final class Tape {
   private static final int MAX_IDLE = 16;
 
   private boolean noGrad;
+  /** Runs a model's independent branches side by side ({@link #branches}); null: one after another on this tape. */
+  private Fork fork;
+  /** Tapes of this step's parallel branches, reset with this one; the first {@link #subUsed} are in use. */
+  private final List<Tape> subTapes = new ArrayList<>();
+  private int subUsed;
+  /** Parameters this tape entered with gradients, while it runs a parallel branch (else null). */
+  private List<Param> paramsUsed;
 
   public Tape(DataType dtype) {
     this(dtype, null);
@@ -77,9 +84,12 @@ public final class Tape {
     if (idle) return;
     idle = true;
     reset();
+    for (Tape t : subTapes) t.giveBack();
+    subTapes.clear();
     noGrad = false;
     grads = null;
     shared = null;
+    fork = null;
     var idleTapes = dtype == DataType.FLOAT ? IDLE_FLOAT : IDLE_DOUBLE;
     if (idleTapes.size() < MAX_IDLE) idleTapes.addFirst(new java.lang.ref.SoftReference<>(this));
   }
@@ -111,6 +121,8 @@ public final class Tape {
   /** Forgets the recorded ops and returns every intermediate matrix to the pool. */
   public void reset() {
     backs.clear();
+    for (int i = 0; i < subUsed; i++) subTapes.get(i).reset();
+    subUsed = 0;
     for (Mat m : inUse) pool.give(key(m.rows, m.cols), m);
     inUse.clear();
     blas.release();
@@ -157,6 +169,7 @@ public final class Tape {
     if (p.value == null) throw PalException.internal("parameter " + p.name() + " used before its store was sealed");
     checkType(p.value);
     Var v = p.frozen || noGrad ? new Var(p.value, false, null) : new Var(p.value, true, grads == null ? p : grads.target(p));
+    if (paramsUsed != null && v.requiresGrad) paramsUsed.add(p);
     if (shared != null) v.staged = shared.view(p);
     return v;
   }
@@ -196,6 +209,100 @@ public final class Tape {
     if (a.rows() != b.rows() || a.cols() != b.cols()) {
       throw PalException.internal(op + ": shapes " + a.rows() + "x" + a.cols() + " and " + b.rows() + "x" + b.cols() + " differ");
     }
+  }
+
+  // ---------------------------------------------------------------- branches
+
+  /** Runs {@code tasks} tasks, side by side where it can; returns when all are done. */
+  @FunctionalInterface
+  public interface Fork {
+    void run(int tasks, java.util.function.IntConsumer body);
+  }
+
+  /** A part of a model that depends on nothing the other branches compute: its outputs from its inputs. */
+  @FunctionalInterface
+  public interface Branch {
+    Var[] apply(Tape tape, Var[] inputs, Random random);
+  }
+
+  /**
+   * From now on {@link #branches} runs a model's branches on {@code fork}'s threads, each on a tape of
+   * its own, forward and backward (null: one after another on this tape).
+   */
+  public void forkBranches(Fork fork) {
+    this.fork = fork;
+  }
+
+  /**
+   * The outputs of independent branches of a model (PAL-B: the prompt functions g_1..g_K, and the
+   * item mapping f). Without a {@link #forkBranches fork}, or when an input carries a gradient, they
+   * run here one after another, exactly as if called in order. With one, each runs on its own tape
+   * on a thread of its own, and its backward pass runs there too when this tape's reaches the
+   * branches: every product keeps the batch's full size (unlike a batch split into shards), and a
+   * parameter's gradient comes from one branch only, so nothing is folded. Each branch then draws
+   * its noise from its own stream, seeded from {@code random} in branch order, so a run is still
+   * bit-identical; without noise the numbers are those of the sequential run. Branches that share a
+   * parameter run their backward passes one after another, last branch first as on one tape.
+   */
+  public Var[][] branches(Var[] inputs, Random random, Branch... branches) {
+    int b = branches.length;
+    Var[][] out = new Var[b][];
+    boolean parallel = fork != null && b > 1;
+    for (Var v : inputs) parallel &= !v.requiresGrad;
+    if (!parallel) {
+      for (int i = 0; i < b; i++) out[i] = branches[i].apply(this, inputs, random);
+      return out;
+    }
+    Random[] rs = new Random[b];
+    for (int i = 0; i < b; i++) rs[i] = random == null ? null : new Random(random.nextLong());
+    Tape[] subs = new Tape[b];
+    for (int i = 0; i < b; i++) {
+      if (subUsed == subTapes.size()) subTapes.add(borrow(dtype, null));
+      Tape t = subTapes.get(subUsed++);
+      t.grads = grads;
+      t.shared = shared;
+      t.noGrad = noGrad;
+      t.fork = null;
+      t.paramsUsed = new ArrayList<>();
+      subs[i] = t;
+    }
+    Var[][] results = new Var[b][];
+    fork.run(b, i -> {
+      Tape t = subs[i];
+      Var[] in = new Var[inputs.length];
+      for (int j = 0; j < in.length; j++) in[j] = t.constant(inputs[j].value);
+      results[i] = branches[i].apply(t, in, rs[i]);
+    });
+    boolean anyGrad = false;
+    java.util.Map<Param, Integer> owner = new java.util.IdentityHashMap<>();
+    boolean shareParams = false;
+    for (int i = 0; i < b; i++) {
+      out[i] = new Var[results[i].length];
+      for (int j = 0; j < out[i].length; j++) {
+        out[i][j] = new Var(results[i][j].value, results[i][j].requiresGrad, null);
+        anyGrad |= out[i][j].requiresGrad;
+      }
+      for (Param p : subs[i].paramsUsed) {
+        Integer o = owner.putIfAbsent(p, i);
+        shareParams |= o != null && o != i;
+      }
+      subs[i].paramsUsed = null;
+    }
+    if (anyGrad) {
+      boolean oneByOne = shareParams;
+      Fork f = fork;
+      backs.add(() -> {
+        java.util.function.IntConsumer back = i -> {
+          Tape t = subs[i];
+          for (int j = 0; j < out[i].length; j++) if (out[i][j].grad != null) t.passGrad(results[i][j], out[i][j].grad);
+          for (int k = t.backs.size() - 1; k >= 0; k--) t.backs.get(k).run();
+        };
+        // last branch first, as one tape's backward pass would add to the shared gradient
+        if (oneByOne) for (int i = b - 1; i >= 0; i--) back.accept(i);
+        else f.run(b, back);
+      });
+    }
+    return out;
   }
 
   // ---------------------------------------------------------------- linear algebra

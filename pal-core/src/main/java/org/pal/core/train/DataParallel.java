@@ -39,9 +39,34 @@ public final class DataParallel implements AutoCloseable {
   /** Per shard: task start, forward done, backward done (nanoTime), for {@link StepProfile}. */
   private final long[][] stamps;
 
+  /**
+   * Parameters from which a model with as many branches as threads runs them side by side instead
+   * of splitting the batch. Measured on a 2-vCPU VM with PAL-B (2 branches): at L's 3.15 M parameters
+   * (D = 1024, d = 512) a batch split into 2 shards ran 1.65-1.7x one thread (each worker's products
+   * on half the rows cost more than half, and every worker writes a full-size gradient that the
+   * optimizer folds); at S's 26 k (D = 384, d = 16) the split reaches 1.7-1.8x while its branches
+   * (f on 2n rows, K = 4 prompt functions on n) would not balance.
+   */
+  public static final int MIN_BRANCH_PARAMS = 1 << 20;
+
+  private final boolean byBranches;
+
   /** @param store the parameters being trained (others the model reads are frozen constants) */
   public DataParallel(ParamStore store, int shards) {
-    if (shards < 1) throw PalException.badInput("threads", shards, "must be at least 1");
+    this(store, shards, 1);
+  }
+
+  /**
+   * Training on {@code threads} threads: a model with that many independent branches
+   * ({@link org.pal.core.spi.ModelVariant#branches}) and at least {@link #MIN_BRANCH_PARAMS}
+   * parameters runs its branches side by side on one tape ({@link Tape#branches}: every product at
+   * the batch's full size, nothing to fold, the same numbers as one thread when nothing is random);
+   * anything else splits the batch into {@code threads} shards.
+   */
+  public DataParallel(ParamStore store, int threads, int modelBranches) {
+    if (threads < 1) throw PalException.badInput("threads", threads, "must be at least 1");
+    this.byBranches = threads > 1 && modelBranches == threads && store.size() >= MIN_BRANCH_PARAMS;
+    int shards = byBranches ? 1 : threads;
     this.shards = shards;
     this.tapes = new Tape[shards];
     this.buffers = new GradBuffer[shards];
@@ -55,6 +80,12 @@ public final class DataParallel implements AutoCloseable {
       tapes[s] = Tape.borrow(store.dtype(), buffers[s]);
     }
     this.shared = new SharedWeights(store, tapes[0]);
+    if (byBranches) tapes[0].forkBranches(Workers.shared()::run);
+  }
+
+  /** "branches" when the model's branches run side by side, else "batch" (the batch is split into {@link #shards}). */
+  public String parallelism() {
+    return byBranches ? "branches" : "batch";
   }
 
   /** Gives the tapes back to the pool; this object and its tapes must not be used afterwards. */

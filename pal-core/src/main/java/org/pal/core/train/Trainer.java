@@ -134,7 +134,7 @@ public final class Trainer {
       }
     }
     // tapes back to the pool when done: the next fit in this process starts with its buffers allocated
-    try (DataParallel workers = new DataParallel(model.params(), shards)) {
+    try (DataParallel workers = new DataParallel(model.params(), shards, model.branches())) {
       Tape tape = workers.tapes()[0];
       model.params().zeroGrad(); // Adam.step marks them zero from here on
       int[] train = new int[split.train().length];
@@ -191,7 +191,8 @@ public final class Trainer {
       }
       double secs = (System.nanoTime() - t0) / 1e9;
       for (int i = 0; i < nParams; i++) flat.set(i, best[i]);
-      return new TrainResult(epoch, bestEpoch, bestAcc, lastLoss, secs, pairsSeen / Math.max(secs, 1e-9), resumed, shards);
+      return new TrainResult(epoch, bestEpoch, bestAcc, lastLoss, secs, pairsSeen / Math.max(secs, 1e-9), resumed, shards,
+          workers.parallelism());
     }
   }
 }
