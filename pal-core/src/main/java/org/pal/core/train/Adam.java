@@ -54,7 +54,8 @@ public final class Adam {
   /**
    * A step on the store's gradient plus {@code addends} (data-parallel workers' gradients, same
    * layout), added in array order element by element, so the sum does not depend on how the work is
-   * split; {@code tasks} workers each update one contiguous piece of every group. The caller zeroes
+   * split; {@code tasks} workers each update one contiguous piece of every group (no addends: the
+   * plain step on several threads, same numbers as {@link #step()}). The caller zeroes
    * the addends' gradients no op wrote ({@link org.pal.core.tensor.GradBuffer#zeroUntouched}) before
    * and marks them zero after.
    */
@@ -63,7 +64,8 @@ public final class Adam {
     store.zeroUntouchedGrads();
     // the addends are folded into the store's gradient below: one that no op wrote (an empty first
     // shard) would otherwise still count as holding zeros, and the next step would add to the sum
-    store.markGradsZeroAfterFold();
+    if (addends.length > 0) store.markGradsZeroAfterFold();
+    else store.markGradsZero();
     Mat p = store.flatValue(), g = store.optimizerGrad();
     double bc1 = 1 - Math.pow(B1, step), bc2 = 1 - Math.pow(B2, step);
     Workers.shared().run(tasks, t -> {

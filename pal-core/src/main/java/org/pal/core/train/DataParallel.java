@@ -50,6 +50,7 @@ public final class DataParallel implements AutoCloseable {
   public static final int MIN_BRANCH_PARAMS = 1 << 20;
 
   private final boolean byBranches;
+  private final int threads;
 
   /** @param store the parameters being trained (others the model reads are frozen constants) */
   public DataParallel(ParamStore store, int shards) {
@@ -66,6 +67,7 @@ public final class DataParallel implements AutoCloseable {
   public DataParallel(ParamStore store, int threads, int modelBranches) {
     if (threads < 1) throw PalException.badInput("threads", threads, "must be at least 1");
     this.byBranches = threads > 1 && modelBranches == threads && store.size() >= MIN_BRANCH_PARAMS;
+    this.threads = threads;
     int shards = byBranches ? 1 : threads;
     this.shards = shards;
     this.tapes = new Tape[shards];
@@ -115,7 +117,10 @@ public final class DataParallel implements AutoCloseable {
   public void step(Adam adam) {
     boolean timed = StepProfile.on();
     long t0 = timed ? System.nanoTime() : 0;
-    if (shards == 1) {
+    if (byBranches) {
+      // one gradient, but the update is split across the branches' threads (element-wise: same numbers)
+      adam.step(addends, Math.min(threads, 1 + adam.size() / MIN_UPDATE_PIECE));
+    } else if (shards == 1) {
       adam.step();
     } else {
       for (int s = 1; s < shards; s++) buffers[s].zeroUntouched();
