@@ -15,7 +15,9 @@ import org.pal.core.tensor.Tape;
 import org.pal.core.tensor.Var;
 
 /**
- * Data parallelism inside a training step. A mini-batch of n pairs is cut into N contiguous shards
+ * Parallelism inside a training step. A large model with as many independent branches as threads runs
+ * them side by side on one tape ({@link Tape#branches}; see {@link #MIN_BRANCH_PARAMS}); otherwise
+ * this is data parallelism. A mini-batch of n pairs is cut into N contiguous shards
  * (shard s holds pairs [n s / N, n (s + 1) / N)); worker s runs forward and backward of its shard on
  * its own tape, reading the shared parameters in place, with the backward pass weighted by n_s / n so
  * that the shards' gradients add up to the gradient of the batch's mean loss. Worker 0 accumulates
