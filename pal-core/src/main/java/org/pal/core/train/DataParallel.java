@@ -46,7 +46,7 @@ public final class DataParallel implements AutoCloseable {
    * of splitting the batch. Measured on a 2-vCPU VM with PAL-B (2 branches): at L's 3.15 M parameters
    * (D = 1024, d = 512) a batch split into 2 shards ran 1.65-1.7x one thread (each worker's products
    * on half the rows cost more than half, and every worker writes a full-size gradient that the
-   * optimizer folds); at S's 26 k (D = 384, d = 16) the split reaches 1.7-1.8x while its branches
+   * optimizer folds); at S's 37.5 k (D = 384, d = 16) the split reaches 1.7-1.8x while its branches
    * (f on 2n rows, K = 4 prompt functions on n) would not balance.
    */
   public static final int MIN_BRANCH_PARAMS = 1 << 20;
