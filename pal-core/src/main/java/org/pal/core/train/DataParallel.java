@@ -119,15 +119,13 @@ public final class DataParallel implements AutoCloseable {
   public void step(Adam adam) {
     boolean timed = StepProfile.on();
     long t0 = timed ? System.nanoTime() : 0;
-    if (byBranches) {
-      // one gradient, but the update is split across the branches' threads (element-wise: same numbers)
-      adam.step(addends, Math.min(threads, 1 + adam.size() / MIN_UPDATE_PIECE));
-    } else if (shards == 1) {
+    if (threads == 1) {
       adam.step();
     } else {
+      // by branches there is one shard and nothing to fold, but the update is still split over the threads
       for (int s = 1; s < shards; s++) buffers[s].zeroUntouched();
       // the update is element-wise: split it only where a piece is worth a thread's wake-up
-      adam.step(addends, Math.min(shards, 1 + adam.size() / MIN_UPDATE_PIECE));
+      adam.step(addends, Math.min(threads, 1 + adam.size() / MIN_UPDATE_PIECE));
       for (int s = 1; s < shards; s++) buffers[s].markZero();
     }
     if (timed) StepProfile.update(System.nanoTime() - t0);

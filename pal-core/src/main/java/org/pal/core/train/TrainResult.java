@@ -7,14 +7,4 @@ package org.pal.core.train;
  * {@link DataParallel#parallelism}).
  */
 public record TrainResult(int epochsRun, int bestEpoch, double bestValidationAccuracy, double finalTrainLoss,
-                          double trainSeconds, double pairsPerSecond, boolean resumed, int threads, String parallelism) {
-  public TrainResult(int epochsRun, int bestEpoch, double bestValidationAccuracy, double finalTrainLoss,
-                     double trainSeconds, double pairsPerSecond, boolean resumed, int threads) {
-    this(epochsRun, bestEpoch, bestValidationAccuracy, finalTrainLoss, trainSeconds, pairsPerSecond, resumed, threads, "batch");
-  }
-
-  public TrainResult(int epochsRun, int bestEpoch, double bestValidationAccuracy, double finalTrainLoss,
-                     double trainSeconds, double pairsPerSecond, boolean resumed) {
-    this(epochsRun, bestEpoch, bestValidationAccuracy, finalTrainLoss, trainSeconds, pairsPerSecond, resumed, 1);
-  }
-}
+                          double trainSeconds, double pairsPerSecond, boolean resumed, int threads, String parallelism) {}
